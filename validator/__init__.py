@@ -1,0 +1,31 @@
+"""ome-zarr-validator: check OME-Zarr (OME-NGFF 0.4 and 0.5) datasets and report every violation.
+
+>>> from validator import validate
+>>> report = validate("https://example.org/image.ome.zarr")  # doctest: +SKIP
+>>> report.valid, [f.rule for f in report.findings]  # doctest: +SKIP
+"""
+
+from validator.document import validate_document
+from validator.engine import avalidate, validate
+from validator.errors import CouldNotValidate, FetchError
+from validator.model import Finding, NodeKind, Report, Severity, Stats
+from validator.options import Options
+from validator.walk import Progress
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CouldNotValidate",
+    "FetchError",
+    "Finding",
+    "NodeKind",
+    "Options",
+    "Progress",
+    "Report",
+    "Severity",
+    "Stats",
+    "__version__",
+    "avalidate",
+    "validate",
+    "validate_document",
+]

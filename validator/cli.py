@@ -1,0 +1,196 @@
+"""``ome-zarr-validate``: the command line.
+
+Exit codes: 0 valid, 1 invalid, 2 could not validate (bad arguments, unreachable root, not
+OME-Zarr). Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from validator import __version__
+from validator.document import validate_document
+from validator.engine import avalidate
+from validator.errors import CouldNotValidate
+from validator.model import Report
+from validator.options import DEFAULT_CONCURRENCY, MiB, Options
+from validator.reporters import REPORTERS
+from validator.rules import RULES
+from validator.walk import Progress
+
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ome-zarr-validate",
+        description="Validate an OME-Zarr (OME-NGFF 0.4 / 0.5) dataset and report every violation.",
+        epilog="Exit status: 0 valid, 1 invalid, 2 could not validate.",
+    )
+    parser.add_argument("target", nargs="?", help="URL or path of the dataset (http, https, "
+                        "s3, gs, file, or a local path)")
+    parser.add_argument("--document", metavar="FILE", help="validate one attributes document "
+                        "(.zattrs content, or a whole zarr.json) instead of a hierarchy; "
+                        "'-' reads stdin")
+    parser.add_argument("--list-rules", action="store_true", help="print the rule catalogue")
+    parser.add_argument("--format", default="text", choices=sorted(REPORTERS),
+                        help="output format (default: text)")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings (SHOULD) as errors")
+    parser.add_argument("--ngff-version", choices=("0.4", "0.5"),
+                        help="validate as this version instead of the declared one")
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+                        help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds per request (default 30)")
+    parser.add_argument("--max-document-size", type=int, default=32 * MiB, metavar="BYTES",
+                        help="largest metadata document read (default 32 MiB)")
+    parser.add_argument("--deadline", type=float, metavar="SECONDS",
+                        help="stop the walk after this long; the report is marked truncated")
+    parser.add_argument("--probe-plate-labels", action="store_true",
+                        help="also look for labels groups inside every field of a plate "
+                        "(one extra request per field)")
+    parser.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="fsspec storage option, e.g. anon=true or "
+                        "client_kwargs.endpoint_url=http://host:9000 (repeatable)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress line on stderr")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def parse_storage_options(items: Sequence[str]) -> dict[str, Any]:
+    """``["anon=true", "client_kwargs.endpoint_url=http://x"]`` → nested dict, JSON values."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise CouldNotValidate(f"--storage-option needs KEY=VALUE, got {item!r}")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        parts = key.split(".")
+        target = options
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise CouldNotValidate(f"--storage-option {key} conflicts with another option")
+        target[parts[-1]] = value
+    return options
+
+
+class ProgressLine:
+    """A live 'documents fetched / known' line on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        self.stream.write(
+            f"\r\x1b[Kfetched {progress.documents}/{progress.known} documents, "
+            f"{progress.findings} findings"
+        )
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def list_rules(fmt: str) -> str:
+    rules = [r.to_dict() for r in RULES]
+    if fmt == "json":
+        return json.dumps(rules, indent=2) + "\n"
+    lines = [f"{r['id']:48} {r['severity']:7} {','.join(r['versions']):8} {r['summary']}"
+             for r in rules]
+    return "\n".join(lines) + f"\n{len(rules)} rules\n"
+
+
+def render(report: Report, fmt: str, stream: TextIO) -> str:
+    color = fmt == "text" and stream.isatty()
+    return REPORTERS[fmt](color=color).render(report)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list_rules:
+        sys.stdout.write(list_rules(args.format))
+        return EXIT_VALID
+    if args.document:
+        return _run_document(args)
+    if not args.target:
+        raise CouldNotValidate("give a TARGET (URL or path), --document FILE or --list-rules")
+    try:
+        options = Options(
+            ngff_version=args.ngff_version,
+            strict=args.strict,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            max_document_bytes=args.max_document_size,
+            deadline=args.deadline,
+            storage_options=parse_storage_options(args.storage_option),
+            probe_plate_labels=args.probe_plate_labels,
+        )
+    except ValueError as exc:
+        raise CouldNotValidate(str(exc)) from None
+    target = args.target
+    if "://" not in target and not Path(target).exists():
+        raise CouldNotValidate(f"{target}: no such file or directory")
+    progress = None
+    if not args.no_progress and sys.stderr.isatty():
+        progress = ProgressLine(sys.stderr)
+    try:
+        report = asyncio.run(avalidate(target, options=options, on_progress=progress))
+    finally:
+        if progress is not None:
+            progress.clear()
+    sys.stdout.write(render(report, args.format, sys.stdout))
+    return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+def _run_document(args: argparse.Namespace) -> int:
+    try:
+        data = sys.stdin.buffer.read() if args.document == "-" else Path(args.document).read_bytes()
+    except OSError as exc:
+        raise CouldNotValidate(f"cannot read {args.document}: {exc.strerror or exc}") from None
+    report = validate_document(data, version=args.ngff_version, strict=args.strict)
+    report.target = args.document
+    sys.stdout.write(render(report, args.format, sys.stdout))
+    return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    try:
+        code = run(argv)
+    except CouldNotValidate as exc:
+        sys.stderr.write(f"ome-zarr-validate: could not validate: {exc}\n")
+        code = EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("ome-zarr-validate: interrupted\n")
+        code = 130
+    except Exception as exc:  # never a traceback: say what went wrong in one line
+        sys.stderr.write(f"ome-zarr-validate: could not validate: {type(exc).__name__}: {exc}\n")
+        code = EXIT_ERROR
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

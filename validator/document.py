@@ -1,0 +1,241 @@
+"""Single-document checking: JSON Schema of each metadata kind, then the document rules.
+
+This is what ``validate_document`` exposes and what the walk runs on every group it reads.
+Paths here are JSON tokens relative to the *attributes object* (``.zattrs`` in 0.4, the
+``attributes`` member of ``zarr.json`` in 0.5); the caller adds the document's base pointer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from validator import schemas
+from validator.model import Finding, Report, Severity, pointer
+from validator.rules import RULES, DocContext, Subject, Violation
+from validator.rules.builtin import (
+    DOCUMENT_INVALID_JSON,
+    DOCUMENT_TOO_DEEP,
+    OME_VERSION_UNSUPPORTED,
+    RULE_CRASHED,
+)
+from validator.rules.registry import Rule, spec_url
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = ("0.4", "0.5")
+#: Keys of the OME metadata object that make a group an OME-Zarr node.
+OME_KEYS = (
+    "multiscales",
+    "omero",
+    "labels",
+    "image-label",
+    "plate",
+    "well",
+    "bioformats2raw.layout",
+    "series",
+)
+_DOCUMENT_SUBJECTS = tuple(Subject(key) for key in OME_KEYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A violation located in one document, before it is attached to a node."""
+
+    rule: str
+    severity: Severity
+    path: tuple[str | int, ...]
+    message: str
+    spec: str
+
+    def finding(self, node: str, document: str, base: str) -> Finding:
+        return Finding(
+            rule=self.rule,
+            severity=self.severity,
+            node=node,
+            document=document,
+            pointer=base + pointer(*self.path),
+            message=self.message,
+            spec=self.spec,
+        )
+
+
+def parse_json(data: bytes, max_depth: int) -> tuple[Any, str | None]:
+    """Parse a JSON document; return ``(value, None)`` or ``(None, problem)``."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        return None, f"JSON nested deeper than {max_depth} levels"
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, f"not valid JSON: {exc}"
+    if _depth_exceeds(value, max_depth):
+        return None, f"JSON nested deeper than {max_depth} levels"
+    return value, None
+
+
+def _depth_exceeds(value: Any, max_depth: int) -> bool:
+    # Iterative, so a hostile document cannot exhaust the interpreter's stack.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > max_depth:
+                return True
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            if depth > max_depth:
+                return True
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
+def declared_version(attributes: Mapping[str, Any]) -> str | None:
+    """The NGFF version an attributes object declares, if any."""
+    ome = attributes.get("ome")
+    if isinstance(ome, Mapping):
+        version = ome.get("version")
+        return str(version) if version is not None else None
+    candidates: list[Any] = []
+    multiscales = attributes.get("multiscales")
+    if isinstance(multiscales, list):
+        candidates.extend(m.get("version") for m in multiscales if isinstance(m, Mapping))
+    for key in ("plate", "well", "image-label"):
+        value = attributes.get(key)
+        if isinstance(value, Mapping):
+            candidates.append(value.get("version"))
+    for candidate in candidates:
+        if candidate is not None:
+            return str(candidate)
+    return None
+
+
+def ome_metadata(
+    attributes: Mapping[str, Any], version: str
+) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """The OME metadata object of a group and its path inside the attributes object."""
+    if version == "0.4":
+        return attributes, ()
+    ome = attributes.get("ome")
+    return (ome if isinstance(ome, Mapping) else {}), ("ome",)
+
+
+def is_ome(attributes: Mapping[str, Any]) -> bool:
+    """Whether an attributes object carries any OME-Zarr metadata (of either layout)."""
+    ome = attributes.get("ome")
+    if isinstance(ome, Mapping):
+        return True
+    return any(key in attributes for key in OME_KEYS)
+
+
+def check_attributes(attributes: Mapping[str, Any], version: str, node: str = "") -> list[Issue]:
+    """Every schema and document-rule violation of one attributes object."""
+    issues: list[Issue] = []
+    if version not in SUPPORTED:
+        message = f"NGFF version {version!r} is not one of the supported versions 0.4, 0.5"
+        issues.append(_builtin(OME_VERSION_UNSUPPORTED, (), message, version))
+        return issues
+    ome, prefix = ome_metadata(attributes, version)
+    kinds: list[str] = ["ome"] if version == "0.5" else []
+    kinds.extend(schemas.KINDS[key] for key in OME_KEYS if key in ome)
+    for kind in kinds:
+        for v in schemas.schema_violations(kind, version, attributes):
+            issues.append(Issue(v.rule, v.severity, v.path, v.message, spec_url(version, v.anchor)))
+    ctx = DocContext(version=version, ome=ome, node=node)
+    for rule in RULES.for_subject(Subject.OME, version):
+        issues.extend(_run(rule, ome, ctx, prefix, version))
+    for subject in _DOCUMENT_SUBJECTS:
+        if subject.value in ome:
+            for rule in RULES.for_subject(subject, version):
+                path = (*prefix, subject.value)
+                issues.extend(_run(rule, ome[subject.value], ctx, path, version))
+    return _dedupe(issues)
+
+
+def _run(
+    rule: Rule, value: Any, ctx: DocContext, prefix: tuple[str | int, ...], version: str
+) -> Iterator[Issue]:
+    assert rule.check is not None
+    try:
+        for violation in rule.check(value, ctx):
+            yield _issue(rule, violation, prefix, version)
+    except Exception as exc:  # a check must never take the run down with it
+        log.exception("rule %s crashed", rule.id)
+        yield _builtin(RULE_CRASHED, prefix, f"rule {rule.id} could not run: {exc!r}", version)
+
+
+def _issue(rule: Rule, v: Violation, prefix: tuple[str | int, ...], version: str) -> Issue:
+    return Issue(
+        rule=rule.id,
+        severity=v.severity or rule.severity,
+        path=(*prefix, *v.path),
+        message=v.message,
+        spec=rule.spec(version),
+    )
+
+
+def _builtin(rule: Rule, path: tuple[str | int, ...], message: str, version: str | None) -> Issue:
+    return Issue(rule.id, rule.severity, path, message, rule.spec(version))
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[str, tuple[str | int, ...], str]] = set()
+    unique: list[Issue] = []
+    for issue in issues:
+        key = (issue.rule, issue.path, issue.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(issue)
+    return unique
+
+
+def validate_document(
+    document: Mapping[str, Any] | bytes | str,
+    version: str | None = None,
+    strict: bool = False,
+    *,
+    max_depth: int = 128,
+) -> Report:
+    """Validate one attributes document without walking a hierarchy.
+
+    ``document`` is an attributes object as stored in ``.zattrs`` (0.4) or the ``attributes``
+    of a ``zarr.json`` (0.5), or a whole ``zarr.json``; bytes or text are parsed as JSON.
+    Only checks that need this one document run (schemas and document rules).
+    """
+    report = Report(target="<document>", ngff_version=version, zarr_format=None, strict=strict)
+    base = ""
+    if isinstance(document, bytes | str):
+        raw = document.encode() if isinstance(document, str) else document
+        parsed, problem = parse_json(raw, max_depth)
+        if problem is not None:
+            rule = DOCUMENT_TOO_DEEP if "deeper" in problem else DOCUMENT_INVALID_JSON
+            report.findings.append(_builtin(rule, (), problem, version).finding("", "", ""))
+            return report
+        document = parsed
+    if not isinstance(document, Mapping):
+        report.findings.append(
+            _builtin(DOCUMENT_INVALID_JSON, (), "the document is not a JSON object", version)
+            .finding("", "", "")
+        )
+        return report
+    attributes: Mapping[str, Any] = document
+    if "zarr_format" in document and "node_type" in document:
+        attrs = document.get("attributes", {})
+        attributes = attrs if isinstance(attrs, Mapping) else {}
+        base = "/attributes"
+        zarr_format = document.get("zarr_format")
+        report.zarr_format = zarr_format if isinstance(zarr_format, int) else None
+    detected = declared_version(attributes)
+    effective = version or detected or ("0.5" if "ome" in attributes else "0.4")
+    report.ngff_version = effective
+    for issue in check_attributes(attributes, effective):
+        report.findings.append(issue.finding("", "", base))
+    report.stats.documents = 1
+    report.sort()
+    return report
+
+
+def builtin_spec(rule: Rule, version: str | None) -> str:
+    return rule.spec(version) if version else rule.spec(None)

@@ -1,0 +1,200 @@
+"""The report model: findings and the report that collects them.
+
+A :class:`Finding` is one violation (or note) at one place: the node (store-relative path of a
+Zarr group or array), the document inside that node (``zarr.json``, ``.zattrs``, ...), and an
+RFC 6901 JSON pointer into that document. The JSON form (:meth:`Report.to_dict`) is stable and
+described by ``schemas/report/report.schema.json``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+REPORT_FORMAT_VERSION = "1"
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is. MUST → error, SHOULD → warning, everything else → info."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class NodeKind(enum.StrEnum):
+    """What a node of the hierarchy is, as far as OME-Zarr is concerned."""
+
+    IMAGE = "image"
+    LABELS = "labels"
+    LABEL_IMAGE = "label-image"
+    PLATE = "plate"
+    WELL = "well"
+    ARRAY = "array"
+    BIOFORMATS2RAW = "bioformats2raw"
+    SERIES = "series"
+    GROUP = "group"
+    MISSING = "missing"
+
+
+def escape_pointer_token(token: str | int) -> str:
+    """Escape one reference token for an RFC 6901 JSON pointer."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    """Build an RFC 6901 pointer from tokens: ``pointer("a", 0) == "/a/0"``."""
+    return "".join("/" + escape_pointer_token(t) for t in tokens)
+
+
+def join_node(parent: str, child: str) -> str:
+    """Join store-relative node paths (the root is ``""``)."""
+    parent = parent.strip("/")
+    child = child.strip("/")
+    if not parent:
+        return child
+    if not child:
+        return parent
+    return f"{parent}/{child}"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One violation of a rule at one place.
+
+    ``node`` is the store-relative path of the group or array ("" for the root); ``document``
+    the metadata document inside it the pointer refers to (``zarr.json``, ``.zattrs``,
+    ``.zgroup``, ``.zarray`` or ``""`` when the finding is about the node as a whole);
+    ``pointer`` an RFC 6901 JSON pointer into that document; ``spec`` a link to the section
+    of the specification that the rule enforces.
+    """
+
+    rule: str
+    severity: Severity
+    node: str
+    pointer: str
+    message: str
+    spec: str
+    document: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "node": self.node,
+            "document": self.document,
+            "pointer": self.pointer,
+            "message": self.message,
+            "spec": self.spec,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            rule=data["rule"],
+            severity=Severity(data["severity"]),
+            node=data["node"],
+            pointer=data["pointer"],
+            message=data["message"],
+            spec=data["spec"],
+            document=data.get("document", ""),
+        )
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.node, self.document, self.pointer, self.rule)
+
+
+@dataclass(slots=True)
+class Stats:
+    """What the walk cost: documents read, requests sent, bytes received, wall time."""
+
+    documents: int = 0
+    requests: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    """The outcome of validating one target.
+
+    ``valid`` is true iff there is no error (with ``strict``: no error and no warning).
+    ``truncated`` is set when a limit (deadline, document budget) stopped the walk early;
+    ``skipped`` then says what was not checked.
+    """
+
+    target: str
+    ngff_version: str | None
+    zarr_format: int | None
+    findings: list[Finding] = field(default_factory=list)
+    nodes: Counter[str] = field(default_factory=Counter)
+    stats: Stats = field(default_factory=Stats)
+    strict: bool = False
+    truncated: bool = False
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        failing = {Severity.ERROR, Severity.WARNING} if self.strict else {Severity.ERROR}
+        return not any(f.severity in failing for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(f.severity.value for f in self.findings)
+        return {s.value: counter.get(s.value, 0) for s in Severity}
+
+    def sort(self) -> None:
+        self.findings.sort(key=Finding.sort_key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report_version": REPORT_FORMAT_VERSION,
+            "target": self.target,
+            "valid": self.valid,
+            "strict": self.strict,
+            "ngff_version": self.ngff_version,
+            "zarr_format": self.zarr_format,
+            "truncated": self.truncated,
+            "skipped": list(self.skipped),
+            "counts": self.counts(),
+            "nodes": dict(sorted(self.nodes.items())),
+            "stats": self.stats.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        stats = data.get("stats", {})
+        return cls(
+            target=data["target"],
+            ngff_version=data.get("ngff_version"),
+            zarr_format=data.get("zarr_format"),
+            findings=[Finding.from_dict(f) for f in data.get("findings", [])],
+            nodes=Counter(data.get("nodes", {})),
+            stats=Stats(
+                documents=stats.get("documents", 0),
+                requests=stats.get("requests", 0),
+                bytes=stats.get("bytes", 0),
+                seconds=stats.get("seconds", 0.0),
+            ),
+            strict=data.get("strict", False),
+            truncated=data.get("truncated", False),
+            skipped=list(data.get("skipped", [])),
+        )

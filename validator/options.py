@@ -1,0 +1,51 @@
+"""Options of a validation run, with the defaults the CLI and the library use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MiB = 1024 * 1024
+
+#: Default cap on requests in flight. Metadata documents are tiny, so a walk is bound by
+#: round trips; 64 overlapping requests reach the latency bound of a 384-well plate on an
+#: object store in well under a second, while staying within what a lab's nginx or Apache
+#: serves without strain (their default worker pools are 512 and 150 connections).
+DEFAULT_CONCURRENCY = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to walk and what to check.
+
+    Every fetch has a size cap (``max_document_bytes``), a timeout (``timeout`` seconds per
+    request) and belongs to a budget (``max_documents``, ``max_bytes``, ``deadline`` seconds
+    for the whole walk). When a budget runs out the report is marked truncated.
+    """
+
+    ngff_version: str | None = None
+    strict: bool = False
+    concurrency: int = DEFAULT_CONCURRENCY
+    timeout: float = 30.0
+    retries: int = 3
+    max_document_bytes: int = 32 * MiB
+    max_json_depth: int = 128
+    max_documents: int | None = None
+    max_bytes: int | None = None
+    deadline: float | None = None
+    storage_options: Mapping[str, Any] = field(default_factory=dict)
+    #: Look for a ``labels`` group inside every field image of a plate. The plate metadata
+    #: does not name such groups, so finding them costs one request per field (a 404 where
+    #: there is none); standalone images are always checked for labels.
+    probe_plate_labels: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ngff_version not in (None, "0.4", "0.5"):
+            raise ValueError(f"unsupported NGFF version {self.ngff_version!r}: use 0.4 or 0.5")
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if self.max_document_bytes < 1:
+            raise ValueError("max_document_bytes must be positive")

@@ -1,0 +1,8 @@
+"""Imports every rule module so that their rules register; add new modules here."""
+
+from validator.rules import (  # noqa: F401
+    labels,
+    multiscales,
+    plate,
+    well,
+)

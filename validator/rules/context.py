@@ -1,0 +1,151 @@
+"""What checks receive: small, immutable views of the documents a walk fetched.
+
+Parents keep *summaries* of their children (a few fields), never the children's documents, so
+that memory does not grow with the size of a valid hierarchy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DocContext:
+    """Context of a document rule: the version in force and the whole OME metadata object."""
+
+    version: str
+    ome: Mapping[str, Any]
+    node: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayInfo:
+    """The parts of a Zarr array's metadata (v2 ``.zarray`` or v3 ``zarr.json``) rules need.
+
+    ``dtype`` is normalised to a NumPy-style name (``"uint8"``, ``"int32"``, ``"float32"``,
+    ``"bool"``, ...) when the data type is known, else ``None``; ``raw_dtype`` keeps what the
+    document says.
+    """
+
+    node: str
+    zarr_format: int
+    shape: tuple[int, ...] | None
+    chunks: tuple[int, ...] | None
+    dtype: str | None
+    raw_dtype: Any
+    dimension_names: tuple[str | None, ...] | None = None
+    dimension_separator: str | None = None
+
+    @property
+    def ndim(self) -> int | None:
+        return None if self.shape is None else len(self.shape)
+
+    @property
+    def is_integer(self) -> bool:
+        return self.dtype is not None and (
+            self.dtype.startswith("int") or self.dtype.startswith("uint")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary:
+    """A child group as its parent's checks see it."""
+
+    node: str
+    exists: bool
+    is_group: bool = False
+    is_image: bool = False
+    is_label: bool = False
+    version: str | None = None
+    datasets: int = 0
+    ndim: int | None = None
+    axes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WellSummary:
+    """A well group as the plate's checks see it."""
+
+    node: str
+    exists: bool
+    is_well: bool = False
+    images: tuple[str, ...] = ()
+    acquisitions: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayContext:
+    """Context of an ``ARRAY_NODE`` rule: one array's metadata document, raw and parsed."""
+
+    node: str
+    version: str
+    zarr_format: int
+    document: Mapping[str, Any]
+    array: ArrayInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ImageContext:
+    """Context of an ``IMAGE_NODE`` rule.
+
+    ``arrays`` maps each dataset path named by any multiscale (as written in the metadata) to
+    the array found there, or ``None`` when nothing (or a group) is there. Paths that escape
+    the dataset are not fetched and are absent from the mapping.
+    """
+
+    node: str
+    version: str
+    ome: Mapping[str, Any]
+    arrays: Mapping[str, ArrayInfo | None] = field(default_factory=dict)
+    labels: ImageSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelsContext:
+    """Context of a ``LABELS_NODE`` rule: the ``labels`` group, its parent image, its labels."""
+
+    node: str
+    version: str
+    ome: Mapping[str, Any]
+    parent: ImageSummary | None
+    labels: Mapping[str, ImageSummary] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PlateContext:
+    """Context of a ``PLATE_NODE`` rule: the plate and a summary of every well it lists."""
+
+    node: str
+    version: str
+    ome: Mapping[str, Any]
+    wells: Mapping[str, WellSummary] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WellContext:
+    """Context of a ``WELL_NODE`` rule: the well, its plate (when reached from one), its fields."""
+
+    node: str
+    version: str
+    ome: Mapping[str, Any]
+    plate: Mapping[str, Any] | None
+    fields: Mapping[str, ImageSummary] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Bioformats2rawContext:
+    """Context of a ``BIOFORMATS2RAW_NODE`` rule.
+
+    ``series`` is the OME metadata of the ``OME`` group (``None`` when there is none);
+    ``ome_xml`` the bytes of ``OME/METADATA.ome.xml`` (``None`` when absent); ``images`` the
+    summaries of the image groups found (by path, relative to the bioformats2raw group).
+    """
+
+    node: str
+    version: str
+    ome: Mapping[str, Any]
+    series: Mapping[str, Any] | None
+    ome_xml: bytes | None
+    images: Mapping[str, ImageSummary] = field(default_factory=dict)

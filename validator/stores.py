@@ -1,0 +1,376 @@
+"""Loaders: read metadata documents from wherever the dataset lives.
+
+A store answers ``await store.get(key)`` with the bytes of the object at ``key`` (relative to
+the dataset root), ``None`` when there is no such object, or raises
+:class:`~validator.errors.FetchError` when it could not tell. Stores never list directories.
+
+* :class:`HttpStore` — http/https through aiohttp directly (not fsspec's HTTP filesystem): it
+  needs to stream with a size cap, follow redirects one hop at a time so the network policy
+  can vet each, honour Retry-After, and connect only to vetted addresses.
+* :class:`FsspecStore` — any fsspec filesystem (s3, gcs, file, memory, ...), async ones
+  natively, sync ones in a worker thread. Reads ask for one byte more than the cap so a
+  remote object store enforces the cap server-side.
+* :class:`MappingStore` — a ``MutableMapping`` (fsspec mapper, dict) or a zarr-python store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from validator.errors import CouldNotValidate, DocumentTooLarge, FetchError, FetchRefused
+from validator.options import Options
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 30.0
+USER_AGENT = "ome-zarr-validator (+https://ngff.openmicroscopy.org)"
+
+
+@dataclass(slots=True)
+class StoreStats:
+    requests: int = 0
+    bytes: int = 0
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What the walker needs from a store."""
+
+    stats: StoreStats
+
+    def url(self, key: str) -> str:
+        """A human-readable location of ``key`` for messages."""
+        ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def close(self) -> None: ...
+
+
+class NetworkPolicy(Protocol):
+    """Vets URLs before they are fetched (SSRF defence); see :mod:`validator.netsafe`."""
+
+    def check_url(self, url: str) -> None:
+        """Raise :class:`FetchRefused` when ``url`` must not be fetched."""
+        ...
+
+    def resolver(self) -> aiohttp.abc.AbstractResolver | None:
+        """A resolver that only returns vetted addresses, or ``None`` for the default."""
+        ...
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, min(float(value), MAX_RETRY_AFTER))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER))
+
+
+def _backoff(attempt: int) -> float:
+    # Exponential backoff with jitter: 0.25 s, 0.5 s, 1 s, ... (+/- 25 %).
+    base: float = 0.25 * (2**attempt)
+    return base * (0.75 + random.random() / 2)
+
+
+class HttpStore:
+    """Read objects below an http(s) base URL with aiohttp."""
+
+    def __init__(
+        self,
+        base_url: str,
+        options: Options,
+        *,
+        policy: NetworkPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.options = options
+        self.policy = policy
+        self.stats = StoreStats()
+        self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._session: aiohttp.ClientSession | None = None
+
+    def url(self, key: str) -> str:
+        return self.base_url + key
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            resolver = self.policy.resolver() if self.policy is not None else None
+            connector = aiohttp.TCPConnector(
+                limit=self.options.concurrency,
+                limit_per_host=self.options.concurrency,
+                ttl_dns_cache=300,
+                resolver=resolver,
+            )
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=self.options.timeout, sock_read=self.options.timeout
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=timeout,
+                headers=self._headers,
+                auto_decompress=True,
+                trust_env=self.policy is None,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get(self, key: str) -> bytes | None:
+        url = self.url(key)
+        attempt = 0
+        while True:
+            try:
+                return await asyncio.wait_for(self._get_once(url), self.options.timeout)
+            except _Retry as retry:
+                if attempt >= self.options.retries:
+                    raise FetchError(
+                        f"{retry.reason} from {url} after {attempt + 1} tries"
+                    ) from None
+                delay = retry.after if retry.after is not None else _backoff(attempt)
+                attempt += 1
+                await asyncio.sleep(delay)
+            except TimeoutError:
+                if attempt >= self.options.retries:
+                    raise FetchError(
+                        f"timed out after {self.options.timeout:g} s reading {url}"
+                    ) from None
+                attempt += 1
+                await asyncio.sleep(_backoff(attempt))
+            except aiohttp.ClientError as exc:
+                if attempt >= self.options.retries:
+                    raise FetchError(f"could not read {url}: {exc}") from None
+                attempt += 1
+                await asyncio.sleep(_backoff(attempt))
+
+    async def _get_once(self, url: str) -> bytes | None:
+        session = self._client()
+        for _hop in range(MAX_REDIRECTS + 1):
+            if self.policy is not None:
+                self.policy.check_url(url)
+            self.stats.requests += 1
+            async with session.get(url, allow_redirects=False) as response:
+                if response.status in (301, 302, 303, 307, 308):
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise FetchError(f"redirect without Location from {url}")
+                    url = urljoin(url, location)
+                    continue
+                if response.status in (404, 410):
+                    return None
+                if response.status in (401, 403):
+                    # Object stores answer 403 for a missing key when listing is not allowed.
+                    raise FetchError(f"HTTP {response.status} (access denied) for {url}")
+                if response.status in RETRY_STATUSES:
+                    raise _Retry(
+                        f"HTTP {response.status}", _retry_after(response.headers.get("Retry-After"))
+                    )
+                if response.status != 200:
+                    raise FetchError(f"HTTP {response.status} for {url}")
+                return await self._read_capped(response, url)
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+    async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
+        cap = self.options.max_document_bytes
+        declared = response.content_length
+        if declared is not None and declared > cap and "Content-Encoding" not in response.headers:
+            raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
+        chunks: list[bytes] = []
+        size = 0
+        # Count what arrives after decompression: a lying Content-Length or a gzip bomb
+        # stops at the cap, not at the end of the stream.
+        async for chunk in response.content.iter_chunked(65536):
+            size += len(chunk)
+            self.stats.bytes += len(chunk)
+            if size > cap:
+                raise DocumentTooLarge(f"{url} is larger than the limit of {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, after: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+
+
+class FsspecStore:
+    """Read objects through an fsspec filesystem below ``root``."""
+
+    def __init__(self, fs: Any, root: str, options: Options, display: str | None = None) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.options = options
+        self.stats = StoreStats()
+        self._display = (display or root).rstrip("/")
+        self._async = bool(getattr(fs, "async_impl", False))
+
+    def url(self, key: str) -> str:
+        return f"{self._display}/{key}"
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{key}" if self.root else key
+
+    async def close(self) -> None:
+        # Async filesystems hold an HTTP session bound to our loop: close it with the loop.
+        client = getattr(self.fs, "_s3", None) or getattr(self.fs, "_session", None)
+        closer = getattr(client, "close", None)
+        if closer is not None and self._async:
+            result = closer()
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        cap = self.options.max_document_bytes
+        self.stats.requests += 1
+        try:
+            if self._async:
+                coro = self.fs._cat_file(path, start=0, end=cap + 1)
+                data: bytes = await asyncio.wait_for(coro, self.options.timeout)
+            else:
+                data = await asyncio.wait_for(
+                    asyncio.to_thread(self.fs.cat_file, path, start=0, end=cap + 1),
+                    self.options.timeout,
+                )
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except TimeoutError:
+            raise FetchError(
+                f"timed out after {self.options.timeout:g} s reading {self.url(key)}"
+            ) from None
+        except PermissionError as exc:
+            raise FetchError(f"access denied to {self.url(key)}: {exc}") from None
+        except OSError as exc:
+            raise FetchError(f"could not read {self.url(key)}: {exc}") from None
+        self.stats.bytes += len(data)
+        if len(data) > cap:
+            raise DocumentTooLarge(f"{self.url(key)} is larger than the limit of {cap} bytes")
+        return data
+
+
+class MappingStore:
+    """Read objects from a mapping: an fsspec mapper, a dict, or a zarr-python v3 store."""
+
+    def __init__(self, mapping: Any, prefix: str, options: Options, display: str) -> None:
+        self.mapping = mapping
+        self.prefix = prefix.strip("/")
+        self.options = options
+        self.stats = StoreStats()
+        self._display = display
+
+    def url(self, key: str) -> str:
+        return f"{self._display}/{key}"
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def close(self) -> None:
+        return None
+
+    async def get(self, key: str) -> bytes | None:
+        self.stats.requests += 1
+        full = self._key(key)
+        try:
+            if hasattr(self.mapping, "get") and hasattr(self.mapping, "supports_listing"):
+                # zarr-python v3 store: async get(key, prototype) -> Buffer | None
+                from zarr.core.buffer import default_buffer_prototype
+
+                buffer = await self.mapping.get(full, prototype=default_buffer_prototype())
+                data = None if buffer is None else bytes(buffer.to_bytes())
+            else:
+                value = await asyncio.to_thread(_mapping_get, self.mapping, full)
+                data = None if value is None else bytes(value)
+        except (FileNotFoundError, KeyError):
+            return None
+        except OSError as exc:
+            raise FetchError(f"could not read {self.url(key)}: {exc}") from None
+        if data is None:
+            return None
+        self.stats.bytes += len(data)
+        if len(data) > self.options.max_document_bytes:
+            raise DocumentTooLarge(
+                f"{self.url(key)} is larger than the limit of {self.options.max_document_bytes}"
+            )
+        return data
+
+
+def _mapping_get(mapping: Any, key: str) -> Any:
+    try:
+        return mapping[key]
+    except KeyError:
+        return None
+
+
+def describe_target(target: Any) -> str:
+    if isinstance(target, str):
+        return target
+    for attr in ("root", "path"):
+        value = getattr(target, attr, None)
+        if isinstance(value, str):
+            return value
+    return type(target).__name__
+
+
+def open_store(target: Any, options: Options, policy: NetworkPolicy | None = None) -> Store:
+    """Make a store for ``target``: a URL, a local path, an fsspec mapper or a zarr Group."""
+    if isinstance(target, str):
+        return _open_url(target, options, policy)
+    if hasattr(target, "fs") and hasattr(target, "root"):  # fsspec FSMap
+        return FsspecStore(target.fs, target.root, options, display=str(target.root))
+    store = getattr(target, "store", None)
+    if store is not None and hasattr(target, "attrs"):  # zarr Group
+        return MappingStore(store, getattr(target, "path", ""), options, repr(store))
+    if isinstance(target, Mapping):
+        return MappingStore(target, "", options, "<mapping>")
+    raise CouldNotValidate(f"cannot validate a {type(target).__name__}: give a URL or path")
+
+
+def _open_url(target: str, options: Options, policy: NetworkPolicy | None) -> Store:
+    scheme = urlsplit(target).scheme.lower() if "://" in target else ""
+    if scheme in ("http", "https"):
+        if policy is not None:
+            try:
+                policy.check_url(target)
+            except FetchRefused as exc:
+                raise CouldNotValidate(str(exc)) from None
+        return HttpStore(target, options, policy=policy)
+    if policy is not None:
+        try:
+            policy.check_url(target)
+        except FetchRefused as exc:
+            raise CouldNotValidate(str(exc)) from None
+    import fsspec
+
+    kwargs = dict(options.storage_options)
+    try:
+        cls = fsspec.get_filesystem_class(scheme or "file")
+        if getattr(cls, "async_impl", False):
+            # Run the filesystem on our own event loop, and never share a cached instance
+            # whose session belongs to another loop.
+            kwargs.setdefault("asynchronous", True)
+            kwargs["skip_instance_cache"] = True
+        fs, root = fsspec.core.url_to_fs(target, **kwargs)
+    except (ImportError, ValueError, TypeError) as exc:
+        raise CouldNotValidate(f"cannot open {target}: {exc}") from None
+    return FsspecStore(fs, root, options, display=target.rstrip("/"))
