@@ -1,25 +1,32 @@
 """Our JSON Schemas for the OME-NGFF metadata, and the code that loads and runs them.
 
-One schema per metadata kind and version lives in ``schemas/<version>/<kind>.json`` (plus
-``common.json`` for shared definitions and, for 0.5, the ``ome.json`` envelope). Each schema
-validates the *attributes object* of a group as stored: the ``.zattrs`` object for 0.4, the
-``attributes`` object of ``zarr.json`` (with everything under ``ome``) for 0.5.
+One schema per metadata kind and version lives in ``schemas/<version>/<kind>.json``, plus
+``common.json`` (definitions shared by the image schema) and, for 0.5, the ``ome.json``
+envelope. Each schema validates the *attributes object* of a group as stored: the ``.zattrs``
+object for 0.4, the ``attributes`` object of ``zarr.json`` (everything under ``ome``) for 0.5.
+A kind schema constrains only its own key, so it passes attributes that lack the key.
 
 Subschemas carry custom annotations that turn a JSON Schema error into a finding:
 
-* ``x-rule``: the stable rule id (``<kind>.<subject>.<check>``);
-* ``x-severity``: ``warning`` for a SHOULD, ``info`` for a SHOULD that the official strict test
-  suites contradict; absent means error (a MUST);
+* ``x-rule``: the stable rule id, ``<kind>.<subject>.<check>``;
+* ``x-severity``: ``warning`` for a SHOULD; ``info`` for a SHOULD that the official strict
+  suites contradict (see the schemas); absent means error, a MUST;
 * ``x-spec``: the anchor of the spec section; ``x-summary``: the requirement in one line.
 
-For an error, the deepest annotated subschema on the error's schema path (following ``$ref``)
-gives its rule, severity, anchor and summary. Validators and that lookup are built once and
-cached, so validating a document costs one pass of the compiled validator.
+An error takes the rule, severity, anchor and summary of the deepest annotated subschema on
+its schema path (the keywords from the root to the failing one, through ``$ref``).
+
+Two engines run the schemas with the same result: python-jsonschema (``Draft202012Validator``,
+always available, the reference) and, when it is installed, jsonschema-rs, which is 20 to
+200 times faster. Anything jsonschema-rs cannot report in full goes to the Python engine.
+Validators, registries and path lookups are built once and cached.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import importlib
 import json
 import pathlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -27,12 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import referencing
-import referencing.jsonschema
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-    ValidationError,
-    best_match,
-)
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]
 from referencing.jsonschema import DRAFT202012
 
 from validator.model import Severity
@@ -44,6 +47,7 @@ __all__ = [
     "SchemaViolation",
     "registry",
     "schema_dir",
+    "schema_id",
     "schema_rules",
     "schema_violations",
 ]
@@ -61,13 +65,12 @@ KINDS: dict[str, str] = {
 SUPPORTED_VERSIONS = ("0.4", "0.5")
 SCHEMA_BASE = "https://ome-zarr-validator.dev/schemas"
 
-# The kind schemas plus the 0.5 envelope ("ome"), by version.
-_ENVELOPE = "ome"
+_ENVELOPE = "ome"  # the 0.5 schema of the attributes' "ome" object itself
 _KINDS_BY_VERSION: dict[str, tuple[str, ...]] = {
     "0.4": tuple(KINDS.values()),
     "0.5": (*KINDS.values(), _ENVELOPE),
 }
-# The spec section a kind's default rule (``<kind>.schema``) points at.
+# The spec section of a kind's fallback rule (``<kind>.schema``).
 _KIND_ANCHORS = {
     "image": "multiscale-md",
     "omero": "omero-md",
@@ -81,8 +84,8 @@ _KIND_ANCHORS = {
 }
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
-# Keywords whose value is a map of name -> subschema, a list of subschemas, or one subschema.
-# The schema path of an error alternates keywords with names/indexes accordingly.
+# How a schema path goes on after a keyword: a name (map keywords), an index (list keywords)
+# or straight into one subschema. Any other keyword is the failing one and ends the path.
 _MAP_KEYWORDS = frozenset({"properties", "patternProperties", "$defs", "dependentSchemas"})
 _LIST_KEYWORDS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _SCHEMA_KEYWORDS = frozenset(
@@ -99,9 +102,28 @@ _SCHEMA_KEYWORDS = frozenset(
         "unevaluatedProperties",
     }
 )
+# jsonschema-rs reports these without the branch details a useful message needs.
+_PYTHON_ONLY_KEYWORDS = frozenset({"anyOf", "oneOf", "not", "$dynamicRef"})
+_VALUE_KEYWORDS = frozenset(
+    {"enum", "const", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+)
 _MAX_SHOWN = 60  # characters of a value quoted in a message
+# The keys that name an entry of a list that must not repeat, by preference.
+_NAMING_KEYS = ("name", "path", "label-value", "id")
 
 PathToken = str | int
+
+
+def _load_rs() -> Any:
+    """jsonschema-rs when installed (an optional accelerator), else None."""
+    try:
+        return importlib.import_module("jsonschema_rs")
+    except ImportError:
+        return None
+
+
+_RS: Any = _load_rs()
+_ENGINE = "rs" if _RS is not None else "python"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +146,29 @@ class _Annotation:
     severity: Severity
     anchor: str
     summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class _RawError:
+    """An error as either engine reports it, reduced to what a violation is built from.
+
+    ``schema_path`` runs from the schema root to the failing keyword (its last token); the
+    Python engine leaves ``$ref`` out of it, jsonschema-rs keeps it. ``missing`` is the key a
+    ``required`` error is about.
+    """
+
+    schema_path: tuple[PathToken, ...]
+    instance_path: tuple[PathToken, ...]
+    instance: Any
+    missing: str | None
+    fallback_message: str
+
+
+class _NeedsPythonEngine(Exception):
+    """jsonschema-rs met an error whose details only the Python engine reports."""
+
+
+# -- loading -------------------------------------------------------------------------------
 
 
 def schema_dir() -> pathlib.Path:
@@ -159,68 +204,140 @@ def _documents() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def registry() -> referencing.Registry[Any]:
-    """All our schemas under their ``$id``. Offline: anything else is unresolvable."""
+    """All our schemas under their ``$id``. Offline: any other URI is unresolvable."""
     resources = [(uri, DRAFT202012.create_resource(doc)) for uri, doc in _documents().items()]
     return referencing.Registry().with_resources(resources).crawl()
 
 
+@functools.cache
+def _rs_registry() -> Any:
+    return _RS.Registry(list(_documents().items()))
+
+
+# -- running -------------------------------------------------------------------------------
+
+
 class _CompiledSchema:
-    """A compiled validator for one schema, plus a cache from schema paths to annotations."""
+    """The compiled validators of one schema, and a cache from schema paths to annotations."""
 
     def __init__(self, kind: str, version: str) -> None:
-        uri = schema_id(kind, version)
-        self.kind = kind
-        self.root: dict[str, Any] = _documents()[uri]
-        self.validator = Draft202012Validator(self.root, registry=registry())
-        self.resolver = registry().resolver(base_uri=uri)
+        self.uri = schema_id(kind, version)
+        self.root: dict[str, Any] = _documents()[self.uri]
         self.default = _Annotation(
-            rule=f"{kind}.schema",
-            severity=Severity.ERROR,
-            anchor=_KIND_ANCHORS[kind],
-            summary="",
+            rule=f"{kind}.schema", severity=Severity.ERROR, anchor=_KIND_ANCHORS[kind], summary=""
         )
-        self._annotations: dict[tuple[PathToken, ...], _Annotation] = {}
+        self._python: Any = None
+        self._rs: Any = None
+        self._places: dict[tuple[PathToken, ...], tuple[_Annotation, Mapping[str, Any]]] = {}
 
-    def annotation(self, schema_path: Sequence[PathToken]) -> _Annotation:
-        key = tuple(schema_path)
-        found = self._annotations.get(key)
+    def python_errors(self, attributes: Mapping[str, Any]) -> Iterator[_RawError]:
+        if self._python is None:
+            self._python = Draft202012Validator(self.root, registry=registry())
+        for error in self._python.iter_errors(attributes):
+            # The branch error that came closest to passing names the missing key or the bad
+            # value; its paths extend the parent's.
+            if error.validator in {"anyOf", "oneOf"} and error.context:
+                error = best_match(error.context)
+            yield _RawError(
+                schema_path=tuple(error.absolute_schema_path),
+                instance_path=tuple(error.absolute_path),
+                instance=error.instance,
+                missing=_missing_key(error.message) if error.validator == "required" else None,
+                fallback_message=str(error.message),
+            )
+
+    def rs_errors(self, attributes: Mapping[str, Any]) -> list[_RawError]:
+        if self._rs is None:
+            self._rs = _RS.validator_for(self.root, registry=_rs_registry())
+        errors = []
+        for error in self._rs.iter_errors(attributes):
+            path = tuple(error.evaluation_path)
+            if not path or path[-1] in _PYTHON_ONLY_KEYWORDS:
+                raise _NeedsPythonEngine(path)
+            missing = error.kind.as_dict().get("property") if path[-1] == "required" else None
+            errors.append(
+                _RawError(
+                    schema_path=path,
+                    instance_path=tuple(error.instance_path),
+                    instance=error.instance,
+                    missing=missing,
+                    fallback_message=str(error.message),
+                )
+            )
+        return errors
+
+    def place(self, schema_path: tuple[PathToken, ...]) -> tuple[_Annotation, Mapping[str, Any]]:
+        """The annotation in force for an error, and the subschema holding its keyword."""
+        found = self._places.get(schema_path)
         if found is None:
-            found = self._walk(key)
-            self._annotations[key] = found
+            found = _Walk(self.root, self.uri, self.default).run(schema_path)
+            self._places[schema_path] = found
         return found
 
-    def _walk(self, schema_path: tuple[PathToken, ...]) -> _Annotation:
-        """Follow ``schema_path`` from the root and keep the deepest ``x-rule`` seen.
+    def violation(self, raw: _RawError) -> SchemaViolation:
+        note, holder = self.place(raw.schema_path)
+        detail = _detail(raw, holder)
+        if note.summary:
+            message = f"{note.summary}; {detail}" if detail else note.summary
+        else:
+            message = raw.fallback_message
+        return SchemaViolation(
+            rule=note.rule,
+            severity=note.severity,
+            path=raw.instance_path,
+            message=message,
+            anchor=note.anchor,
+        )
 
-        jsonschema leaves ``$ref`` out of schema paths, so when a keyword is not in the
-        current node, the node's ``$ref`` is followed first.
-        """
-        best = _annotation_of(self.root) or self.default
-        node: Any = self.root
-        resolver = self.resolver
-        tokens = iter(schema_path)
-        for keyword in tokens:
-            while isinstance(node, Mapping) and keyword not in node and "$ref" in node:
-                resolved = resolver.lookup(node["$ref"])
-                node, resolver = resolved.contents, resolved.resolver
-                best = _annotation_of(node) or best
-            if not isinstance(node, Mapping) or keyword not in node:
-                break
-            value = node[keyword]
-            if keyword in _MAP_KEYWORDS or keyword in _LIST_KEYWORDS:
-                token = next(tokens, None)
-                if token is None:
-                    break
+
+class _Walk:
+    """Follows a schema path from the root, keeping the deepest ``x-rule`` annotation seen.
+
+    A ``$ref`` token (jsonschema-rs) is followed where it stands; where the Python engine left
+    it out, a token missing from the current node means the node's ``$ref`` comes first.
+    """
+
+    def __init__(self, root: Mapping[str, Any], uri: str, default: _Annotation) -> None:
+        self.node: Any = root
+        self.resolver = registry().resolver(base_uri=uri)
+        self.best = _annotation_of(root) or default
+
+    def run(self, schema_path: Sequence[PathToken]) -> tuple[_Annotation, Mapping[str, Any]]:
+        if not schema_path:
+            return self.best, {}
+        *structure, keyword = schema_path
+        tokens = iter(structure)
+        for token in tokens:
+            if token == "$ref" and self._has("$ref"):
+                self._follow_ref()
+                continue
+            self._refs_until(token)
+            if not self._has(token):
+                return self.best, {}
+            self.node = self.node[token]
+            if token in _MAP_KEYWORDS or token in _LIST_KEYWORDS:
+                name = next(tokens, None)
                 try:
-                    node = value[token]
+                    self.node = self.node[name]
                 except (KeyError, IndexError, TypeError):
-                    break
-            elif keyword in _SCHEMA_KEYWORDS:
-                node = value
-            else:
-                break  # the failing keyword itself (required, enum, minItems, ...)
-            best = _annotation_of(node) or best
-        return best
+                    return self.best, {}
+            elif token not in _SCHEMA_KEYWORDS:
+                return self.best, {}
+            self.best = _annotation_of(self.node) or self.best
+        self._refs_until(keyword)
+        return self.best, self.node if isinstance(self.node, Mapping) else {}
+
+    def _has(self, token: PathToken) -> bool:
+        return isinstance(self.node, Mapping) and token in self.node
+
+    def _refs_until(self, token: PathToken) -> None:
+        while not self._has(token) and self._has("$ref"):
+            self._follow_ref()
+
+    def _follow_ref(self) -> None:
+        resolved = self.resolver.lookup(self.node["$ref"])
+        self.node, self.resolver = resolved.contents, resolved.resolver
+        self.best = _annotation_of(self.node) or self.best
 
 
 def _annotation_of(node: Any) -> _Annotation | None:
@@ -232,6 +349,18 @@ def _annotation_of(node: Any) -> _Annotation | None:
         anchor=node.get("x-spec", ""),
         summary=node.get("x-summary", ""),
     )
+
+
+def _missing_key(message: str) -> str | None:
+    """The key of the Python engine's "'key' is a required property"."""
+    quoted, sep, _ = message.rpartition(" is a required property")
+    if not sep:
+        return None
+    try:
+        key = ast.literal_eval(quoted)
+    except (ValueError, SyntaxError):
+        return quoted
+    return key if isinstance(key, str) else quoted
 
 
 @functools.cache
@@ -248,62 +377,74 @@ def schema_violations(
 ) -> Iterator[SchemaViolation]:
     """Validate a group's attributes object against our schema for ``kind`` in ``version``.
 
-    ``kind`` is a value of :data:`KINDS` or ``"ome"`` (the 0.5 envelope). A kind schema only
-    looks at its own key, so running it on attributes without that key yields nothing.
+    ``kind`` is a value of :data:`KINDS`, or ``"ome"`` for the 0.5 envelope. Violations come
+    sorted by path, then rule id.
     """
+    return iter(_violations(kind, version, attributes, _ENGINE))
+
+
+def _violations(
+    kind: str, version: str, attributes: Mapping[str, Any], engine: str
+) -> list[SchemaViolation]:
     compiled = _compiled(kind, version)
-    for error in compiled.validator.iter_errors(attributes):
-        yield _violation(compiled, error)
+    if type(attributes) is not dict:
+        # Both engines see JSON objects only as dicts: a read-only or custom Mapping would
+        # silently pass every check.
+        attributes = _as_json(attributes)
+    raws: Iterable[_RawError] | None = None
+    if engine == "rs" and _RS is not None:
+        try:
+            raws = compiled.rs_errors(attributes)
+        except Exception:  # anything jsonschema-rs cannot do (or report in full), Python can
+            raws = None
+    if raws is None:
+        raws = compiled.python_errors(attributes)
+    found = [compiled.violation(raw) for raw in raws]
+    found.sort(key=_sort_key)
+    return found
 
 
-def _violation(compiled: _CompiledSchema, error: ValidationError) -> SchemaViolation:
-    # For anyOf/oneOf the interesting part is the branch error that came closest to passing:
-    # it names the missing key or the bad value, and its paths extend the parent's.
-    shown = error
-    if error.validator in {"anyOf", "oneOf"} and error.context:
-        shown = best_match(error.context)
-    note = compiled.annotation(shown.absolute_schema_path)
-    detail = _detail(shown)
-    if note.summary:
-        message = f"{note.summary}; {detail}" if detail else note.summary
-    else:
-        message = shown.message
-    return SchemaViolation(
-        rule=note.rule,
-        severity=note.severity,
-        path=tuple(shown.absolute_path),
-        message=message,
-        anchor=note.anchor,
-    )
+def _as_json(value: Any) -> Any:
+    """``value`` with every Mapping made a dict and every tuple a list."""
+    if isinstance(value, Mapping):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_json(item) for item in value]
+    return value
+
+
+def _sort_key(violation: SchemaViolation) -> tuple[Any, ...]:
+    path = tuple((0, t, "") if isinstance(t, int) else (1, 0, t) for t in violation.path)
+    return (path, violation.rule, violation.message)
 
 
 # -- messages ------------------------------------------------------------------------------
 
 
-def _detail(error: ValidationError) -> str:
+def _detail(raw: _RawError, holder: Mapping[str, Any]) -> str:
     """What was found, in a few words, to follow the rule's summary."""
-    keyword = error.validator
-    instance = error.instance
+    keyword = raw.schema_path[-1] if raw.schema_path else ""
+    instance = raw.instance
     if keyword == "required":
-        # One error per missing key; jsonschema names it as "'key' is a required property".
-        key, sep, _ = str(error.message).rpartition(" is a required property")
-        return f"{key} is missing" if sep else str(error.message)
+        return f"'{raw.missing}' is missing" if raw.missing is not None else ""
     if keyword == "type":
         return f"got {_json_type(instance)} {_show(instance)}"
-    if keyword in {"enum", "const", "pattern", "minimum", "maximum", "exclusiveMinimum",
-                   "exclusiveMaximum", "not"}:
+    if keyword in _VALUE_KEYWORDS:
         return f"got {_show(instance)}"
-    if keyword in {"minItems", "maxItems"}:
-        return f"got {_count(len(instance), 'item')}"
-    if keyword == "uniqueItems":
+    if keyword in {"minItems", "maxItems"} and isinstance(instance, list):
+        return f"got {_count(len(instance), 'item', 'items')}"
+    if keyword == "uniqueItems" and isinstance(instance, list):
         return _duplicate(instance)
-    if keyword in {"contains", "minContains", "maxContains"}:
-        return f"found {_matches(error.schema.get('contains', True), instance)}"
-    return str(error.message)
+    if keyword in {"contains", "minContains", "maxContains"} and isinstance(instance, list):
+        return f"{_matches(holder.get('contains', True), instance)} found"
+    return raw.fallback_message
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except ValueError:  # a circular structure: not from JSON, but never crash on it
+        text = repr(value)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
@@ -321,16 +462,12 @@ def _json_type(value: Any) -> str:
     return "array"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-# The keys that name an entry in the lists that must not repeat, in order of preference.
-_NAMING_KEYS = ("name", "path", "label-value", "id")
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
 
 
 def _duplicate(items: Sequence[Any]) -> str:
-    """Describe the first repeated entry: "name "x" appears 2 times"."""
+    """Describe the first repeated entry, by its naming key when it has one."""
     for i, item in enumerate(items):
         times = sum(1 for other in items[i:] if _same(item, other))
         if times > 1:
@@ -343,7 +480,7 @@ def _duplicate(items: Sequence[Any]) -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
-    # JSON equality: 1 == 1.0 but True != 1 (as jsonschema's uniqueItems sees it).
+    """JSON equality as uniqueItems sees it: 1 equals 1.0, but true does not equal 1."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
@@ -353,13 +490,10 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _matches(contains: Any, items: Any) -> str:
-    """How many items match a ``contains`` subschema (ours are small and self-contained)."""
-    if not isinstance(items, list):
-        return "no list"
+def _matches(contains: Any, items: list[Any]) -> str:
+    """How many items match a ``contains`` subschema (ours are small and ref-free)."""
     check = _contains_validator(json.dumps(contains, sort_keys=True))
-    n = sum(1 for item in items if check.is_valid(item))
-    return _count(n, "matching entry").replace("entrys", "entries")
+    return _count(sum(1 for item in items if check.is_valid(item)), "match", "matches")
 
 
 @functools.lru_cache(maxsize=64)
@@ -386,17 +520,18 @@ def _annotated_nodes(node: Any) -> Iterator[Mapping[str, Any]]:
 def _rules() -> tuple[dict[str, Any], ...]:
     merged: dict[str, dict[str, Any]] = {}
     for version in SUPPORTED_VERSIONS:
+        prefix = f"{SCHEMA_BASE}/{version}/"
         for uri, document in _documents().items():
-            if f"/{version}/" not in uri:
-                continue
-            for node in _annotated_nodes(document):
-                _merge(merged, node, version)
+            if uri.startswith(prefix):
+                for node in _annotated_nodes(document):
+                    _merge(merged, node, version)
     return tuple(merged[rule_id] for rule_id in sorted(merged))
 
 
 def _merge(merged: dict[str, dict[str, Any]], node: Mapping[str, Any], version: str) -> None:
     note = _annotation_of(node)
-    assert note is not None
+    if note is None:
+        return
     entry = merged.get(note.rule)
     if entry is None:
         merged[note.rule] = {
@@ -409,10 +544,10 @@ def _merge(merged: dict[str, dict[str, Any]], node: Mapping[str, Any], version: 
         }
         return
     if entry["severity"] is not note.severity:
-        raise ValueError(f"rule {note.rule} has different severities in different places")
+        raise ValueError(f"schema rule {note.rule} has two severities")
     if version not in entry["versions"]:
+        # Versions are visited oldest first: the newest wording and anchor win.
         entry["versions"].append(version)
-        # Later versions win: their anchors and wording are the current ones.
         entry["anchor"] = note.anchor
         entry["summary"] = note.summary
     entry["anchors"][version] = note.anchor
@@ -421,8 +556,9 @@ def _merge(merged: dict[str, dict[str, Any]], node: Mapping[str, Any], version: 
 def schema_rules() -> list[dict[str, Any]]:
     """Every rule declared by an ``x-rule`` annotation, merged by id and sorted by id.
 
-    Each entry has ``id``, ``severity`` (a :class:`Severity`), ``versions`` (sorted list),
-    ``anchor`` (that of the newest version), ``anchors`` (by version) and ``summary``.
+    Each entry has ``id``, ``severity`` (a :class:`Severity`), ``versions`` (sorted list of
+    versions whose schemas use the rule), ``anchor`` (the newest version's), ``anchors`` (by
+    version: the 0.4 and 0.5 sections of a rule can differ) and ``summary``.
     """
     return [
         {**entry, "versions": list(entry["versions"]), "anchors": dict(entry["anchors"])}
@@ -441,5 +577,5 @@ def _declare_all(entries: Iterable[Mapping[str, Any]]) -> None:
         )
 
 
-# So that ``--list-rules`` and spec links know the schema rules as soon as this module loads.
+# So that ``--list-rules`` and the spec links know every schema rule once this module loads.
 _declare_all(_rules())
