@@ -57,6 +57,8 @@ def _example_cases() -> list[Any]:
             schema = json.loads(config.read_text())["schema"]
             strict = Path(schema).name.startswith("strict_")
             for example in sorted(config.parent.glob("*.json")):
+                if example.name.startswith("."):
+                    continue  # .config.json itself
                 text = "\n".join(line for line in example.read_text().splitlines()
                                  if not line.lstrip().startswith("//"))
                 cases.append(pytest.param(version, strict, json.loads(text),

@@ -734,3 +734,9 @@ def test_rs_falls_back_to_python_for_what_it_cannot_report(monkeypatch: Any) -> 
     assert schemas._violations("well", "0.5", attributes, "rs") == schemas._violations(
         "well", "0.5", attributes, "python"
     )
+
+
+def test_errors_outside_annotations_fall_back_to_the_kind_rule() -> None:
+    note, holder = schemas._compiled("plate", "0.4").place(("nowhere", "required"))
+    assert (note.rule, note.severity, note.anchor) == ("plate.schema", ERROR, "plate-md")
+    assert holder == {}

@@ -14,7 +14,8 @@ Subschemas carry custom annotations that turn a JSON Schema error into a finding
 * ``x-spec``: the anchor of the spec section; ``x-summary``: the requirement in one line.
 
 An error takes the rule, severity, anchor and summary of the deepest annotated subschema on
-its schema path (the keywords from the root to the failing one, through ``$ref``).
+its schema path (the keywords from the root to the failing one, through ``$ref``); with none,
+it falls back to ``<kind>.schema`` (tests/test_schemas.py makes sure that never happens).
 
 Two engines run the schemas with the same result: python-jsonschema (``Draft202012Validator``,
 always available, the reference) and, when it is installed, jsonschema-rs, which is 20 to
@@ -70,7 +71,8 @@ _KINDS_BY_VERSION: dict[str, tuple[str, ...]] = {
     "0.4": tuple(KINDS.values()),
     "0.5": (*KINDS.values(), _ENVELOPE),
 }
-# The spec section of a kind's fallback rule (``<kind>.schema``).
+# The spec section of a kind's fallback rule (``<kind>.schema``), for an error outside any
+# annotated subschema.
 _KIND_ANCHORS = {
     "image": "multiscale-md",
     "omero": "omero-md",
@@ -248,7 +250,12 @@ class _CompiledSchema:
 
     def rs_errors(self, attributes: Mapping[str, Any]) -> list[_RawError]:
         if self._rs is None:
-            self._rs = _RS.validator_for(self.root, registry=_rs_registry())
+            try:
+                self._rs = _RS.validator_for(self.root, registry=_rs_registry())
+            except Exception:  # a schema it cannot compile: the Python engine, from now on
+                self._rs = False
+        if self._rs is False:
+            raise _NeedsPythonEngine(())
         errors = []
         for error in self._rs.iter_errors(attributes):
             path = tuple(error.evaluation_path)

@@ -513,7 +513,9 @@ class Walk:
                             dict(zip(paths, summaries, strict=True)))
         self.run_rules(Subject.LABELS_NODE, ctx, group.node, location=(group.document, base))
 
-    async def visit_plate(self, group: Group, ome: Mapping[str, Any], base: str) -> None:
+    async def visit_plate(
+        self, group: Group, ome: Mapping[str, Any], base: str
+    ) -> Mapping[str, WellSummary]:
         self.report.nodes[NodeKind.PLATE] += 1
         plate = ome.get("plate")
         plate = plate if isinstance(plate, Mapping) else {}
@@ -528,6 +530,7 @@ class Walk:
         ctx = PlateContext(group.node, self._version, ome, dict(zip(paths, summaries,
                                                                      strict=True)))
         self.run_rules(Subject.PLATE_NODE, ctx, group.node, location=(group.document, base))
+        return ctx.wells
 
     async def visit_well(self, node: str, plate: Mapping[str, Any]) -> WellSummary:
         group = await self.open_group(node)
@@ -566,54 +569,81 @@ class Walk:
     async def visit_bioformats2raw(self, group: Group, ome: Mapping[str, Any], base: str) -> None:
         self.report.nodes[NodeKind.BIOFORMATS2RAW] += 1
         ome_node = join_node(group.node, "OME")
-        series_group, xml = await asyncio.gather(self.open_group(ome_node, probe=True),
-                                                 self._fetch_ome_xml(ome_node))
+        series_group, (xml, xml_unreadable) = await asyncio.gather(
+            self.open_group(ome_node, probe=True), self._fetch_ome_xml(ome_node))
         series: Mapping[str, Any] | None = None
-        images: dict[str, ImageSummary] = {}
+        listed: list[str] = []
         if series_group is not None:
-            _, series_ome, series_base = self.check_group(series_group)
-            series = series_ome
+            _, series, series_base = self.check_group(series_group)
             self.report.nodes[NodeKind.SERIES] += 1
-            entries = [(("series", i), p) for i, p in enumerate(series_ome.get("series", []))
-                       ] if isinstance(series_ome.get("series"), list) else []
+            value = series.get("series")
+            entries = [(("series", i), p) for i, p in enumerate(value)
+                       ] if isinstance(value, list) else []
             # Series paths are relative to the bioformats2raw group, not to OME/.
-            paths = self.safe_children(series_group, series_base, entries)
+            listed = self.safe_children(series_group, series_base, entries)
+        plate_images: tuple[str, ...] = ()
+        if "plate" in ome:
+            # The plate takes precedence: its fields are walked once, as the plate's; series
+            # entries naming them are not visited again (that would repeat every finding).
+            wells = await self.visit_plate(group, ome, base)
+            plate_images = tuple(join_node(path, field) for path, well in wells.items()
+                                 if well.is_well for field in well.images)
+        if "plate" not in ome and (series is None or "series" not in series):
+            images = await self._probe_numbered_images(group.node)
+        else:
+            known = set(plate_images)
+            paths = [p for p in listed if p not in known]
             summaries = await gather_bounded(
                 paths, lambda p: self.visit_child_image(join_node(group.node, p),
                                                         probe_labels=True),
                 self.options.concurrency)
             images = dict(zip(paths, summaries, strict=True))
-        if "plate" in ome:
-            await self.visit_plate(group, ome, base)
-        elif series is None or "series" not in series:
-            images = await self._probe_numbered_images(group.node)
-        ctx = Bioformats2rawContext(group.node, self._version, ome, series, xml, images)
+        ctx = Bioformats2rawContext(group.node, self._version, ome, series, xml, images,
+                                    plate_images, xml_unreadable)
         self.run_rules(Subject.BIOFORMATS2RAW_NODE, ctx, group.node,
                        location=(group.document, base))
 
-    async def _fetch_ome_xml(self, ome_node: str) -> bytes | None:
+    async def _fetch_ome_xml(self, ome_node: str) -> tuple[bytes | None, bool]:
+        """``(bytes, unreadable)`` of ``OME/METADATA.ome.xml``; a failed read is reported."""
         try:
-            return await self.fetch(ome_node, "METADATA.ome.xml")
+            return await self.fetch(ome_node, "METADATA.ome.xml"), False
         except FetchError as exc:
             self.add_builtin(RULES[exc.rule], ome_node, "METADATA.ome.xml", "", str(exc))
-            return None
+            return None, True
 
     async def _probe_numbered_images(self, node: str) -> dict[str, ImageSummary]:
         # Without a series list, images live in consecutive groups 0, 1, 2, ...: the only
-        # way to find how many is to look, a batch at a time, until one is missing.
+        # way to find how many is to look, a batch at a time, until one is missing. Groups
+        # are opened first and walked only up to the first gap, so that groups past it
+        # (not part of the collection) are not checked; batches grow, so that a large
+        # collection costs few round trips and a single image few wasted requests.
         images: dict[str, ImageSummary] = {}
-        batch = 8
-        start = 0
+        start, batch = 0, 8
         while True:
             names = [str(i) for i in range(start, start + batch)]
-            summaries = await asyncio.gather(
-                *(self.visit_child_image(join_node(node, n), probe_labels=True) for n in names)
-            )
-            for name, summary in zip(names, summaries, strict=True):
-                if not summary.exists:
-                    return images
-                images[name] = summary
+            groups = await asyncio.gather(
+                *(self.open_group(join_node(node, n), probe=True) for n in names))
+            present: list[Group] = []
+            for found in groups:
+                if found is None:
+                    break
+                present.append(found)
+            summaries = await gather_bounded(present, self._visit_probed_image,
+                                             self.options.concurrency)
+            images.update(zip(names, summaries, strict=False))
+            if len(present) < batch:
+                return images
             start += batch
+            batch = min(batch * 2, max(8, self.options.concurrency))
+
+    async def _visit_probed_image(self, group: Group) -> ImageSummary:
+        """What :meth:`visit_child_image` does once the group is open."""
+        _, ome, base = self.check_group(group)
+        if "multiscales" not in ome:
+            return ImageSummary(node=group.node, exists=True,
+                                is_group=group.node not in self._array_nodes,
+                                is_label="image-label" in ome)
+        return await self.visit_image_body(group, ome, base, probe_labels=True)
 
 
 def _version_path(attributes: Mapping[str, Any]) -> tuple[str | int, ...]:
@@ -649,10 +679,20 @@ def _image_summary(
                 names.append(axis)
     ndims = Counter(a.ndim for a in arrays.values() if a is not None and a.ndim is not None)
     ndim = ndims.most_common(1)[0][0] if ndims else None
+    level0 = datasets[0] if isinstance(datasets, list) and datasets else None
+    first_path = level0.get("path") if isinstance(level0, Mapping) else None
+    first_array = arrays.get(first_path) if isinstance(first_path, str) else None
+    image_label = ome.get("image-label")
+    source = image_label.get("source") if isinstance(image_label, Mapping) else None
+    source_image = source.get("image") if isinstance(source, Mapping) else None
+    # ``label`` (listed by a labels group) does not make is_label: the labels rules need to
+    # tell a listed label image without "image-label" metadata from one with it.
     return ImageSummary(
         node=node, exists=True, is_group=True, is_image=True,
-        is_label=label or "image-label" in ome, version=declared_version_of(ome),
+        is_label="image-label" in ome, version=declared_version_of(ome),
         datasets=n_datasets, ndim=ndim, axes=tuple(names),
+        shape=first_array.shape if first_array is not None else None,
+        label_source=source_image if isinstance(source_image, str) else None,
     )
 
 

@@ -51,7 +51,13 @@ class ArrayInfo:
 
 @dataclass(frozen=True, slots=True)
 class ImageSummary:
-    """A child group as its parent's checks see it."""
+    """A child group as its parent's checks see it.
+
+    ``is_label``: the group has ``image-label`` metadata (not merely listed by a labels
+    group). ``shape``: the shape of the array of the first dataset of the first multiscale
+    (``None`` when unknown). ``label_source``: ``image-label.source.image`` as written, when
+    it is a string.
+    """
 
     node: str
     exists: bool
@@ -62,6 +68,8 @@ class ImageSummary:
     datasets: int = 0
     ndim: int | None = None
     axes: tuple[str, ...] = ()
+    shape: tuple[int, ...] | None = None
+    label_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +147,13 @@ class Bioformats2rawContext:
     """Context of a ``BIOFORMATS2RAW_NODE`` rule.
 
     ``series`` is the OME metadata of the ``OME`` group (``None`` when there is none);
-    ``ome_xml`` the bytes of ``OME/METADATA.ome.xml`` (``None`` when absent); ``images`` the
-    summaries of the image groups found (by path, relative to the bioformats2raw group).
+    ``ome_xml`` the bytes of ``OME/METADATA.ome.xml`` (``None`` when absent, or when it could
+    not be read: then ``ome_xml_unreadable`` is set and the walk has reported why); ``images``
+    the summaries of the image groups found (by path, relative to the bioformats2raw group):
+    those the series lists, or without series and plate the groups ``0``, ``1``, ... up to the
+    first one missing. With a plate, the fields are walked as the plate's, not again as series
+    entries: ``plate_images`` lists them (``<well path>/<field path>``, in plate then well
+    order, for the wells that exist) and ``images`` holds only series entries outside it.
     """
 
     node: str
@@ -149,3 +162,5 @@ class Bioformats2rawContext:
     series: Mapping[str, Any] | None
     ome_xml: bytes | None
     images: Mapping[str, ImageSummary] = field(default_factory=dict)
+    plate_images: tuple[str, ...] = ()
+    ome_xml_unreadable: bool = False

@@ -1,12 +1,107 @@
-"""Rules on wells that need their field images."""
+"""Rules on wells: repeated fields, acquisitions against the plate's, and the field images.
+
+The shape of the well object is checked by the well schema. The acquisition rules need the
+plate, so they run only in a walk that reached the well from its plate.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from validator.model import Severity
-from validator.rules.context import WellContext
+from validator.rules.context import DocContext, WellContext
+from validator.rules.plate import acquisition_ids, is_int, repeated_entries
 from validator.rules.registry import Subject, Violation, rule
+
+
+def _images(ome: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    well = ome.get("well")
+    images = well.get("images") if isinstance(well, Mapping) else None
+    if isinstance(images, list):
+        for i, image in enumerate(images):
+            if isinstance(image, Mapping):
+                yield i, image
+
+
+@rule(
+    "well.images.path-unique",
+    severity=Severity.ERROR,
+    subject=Subject.WELL,
+    anchor="well-md",
+    summary="No two fields of a well have the same path.",
+)
+def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
+    """The `path` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
+    NOT be a duplicate of any other `path` in the `images` list.
+
+    Fields that are exact copies of an earlier field are reported by the schema rule
+    well.images.unique-paths; this rule reports a repeated path on fields that differ
+    otherwise (e.g. in their acquisition)."""
+    images = well.get("images") if isinstance(well, Mapping) else None
+    for i, path, first in repeated_entries(images, "path", kind=str, skip_copies=True):
+        yield Violation(f"field path {path!r} is already the path of field {first}",
+                        ("images", i, "path"))
+
+
+@rule(
+    "well.images.acquisition-required",
+    severity=Severity.ERROR,
+    subject=Subject.WELL_NODE,
+    anchor="well-md",
+    summary="When the plate has more than one acquisition, every field names its acquisition.",
+)
+def acquisition_required(ctx: WellContext) -> Iterator[Violation]:
+    """If multiple acquisitions were performed in the plate, it MUST contain an `acquisition`
+    key whose value MUST be an integer identifying the acquisition which MUST match one of the
+    acquisition JSON objects defined in the plate metadata.
+
+    "Multiple acquisitions were performed" is read as: the plate lists more than one
+    acquisition. Runs only when the well was reached from its plate."""
+    plate = ctx.plate.get("acquisitions") if isinstance(ctx.plate, Mapping) else None
+    if not isinstance(plate, list) or len(plate) < 2:
+        return
+    for i, image in _images(ctx.ome):
+        if "acquisition" not in image:
+            yield Violation(
+                f"the plate has {len(plate)} acquisitions, but field {image.get('path')!r} "
+                "does not say which one it belongs to",
+                ("well", "images", i),
+            )
+
+
+@rule(
+    "well.images.acquisition-known",
+    severity=Severity.ERROR,
+    subject=Subject.WELL_NODE,
+    anchor="well-md",
+    summary="A field's acquisition is the id of one of the plate's acquisitions (a warning "
+    "when the plate lists none).",
+)
+def acquisition_known(ctx: WellContext) -> Iterator[Violation]:
+    """[...] it MUST contain an `acquisition` key whose value MUST be an integer identifying
+    the acquisition which MUST match one of the acquisition JSON objects defined in the plate
+    metadata.
+
+    Decision: a field naming an acquisition of a plate that lists none is a warning (the
+    sentence binds plates with multiple acquisitions; a reference to nothing is still
+    suspect). Runs only when the well was reached from its plate."""
+    if not isinstance(ctx.plate, Mapping):
+        return
+    listed = ctx.plate.get("acquisitions")
+    none = not isinstance(listed, list) or not listed
+    ids = acquisition_ids(ctx.plate) or []
+    for i, image in _images(ctx.ome):
+        value = image.get("acquisition")
+        if not is_int(value):
+            continue  # absent (see acquisition-required) or not an integer (the schema)
+        where = ("well", "images", i, "acquisition")
+        if none:
+            yield Violation(f"field {image.get('path')!r} names acquisition {value}, but the "
+                            "plate defines no acquisitions", where, severity=Severity.WARNING)
+        elif ids and value not in ids:
+            yield Violation(f"acquisition {value} is not one of the plate's acquisition ids "
+                            f"{sorted(set(ids))}", where)
 
 
 @rule(
@@ -20,12 +115,8 @@ def images_exist(ctx: WellContext) -> Iterator[Violation]:
     """Each image object MUST contain a `path` key whose value MUST be a string specifying the
     path to the field of view. (The field of view is an image: a group implementing
     "multiscales".)"""
-    well = ctx.ome.get("well")
-    images = well.get("images") if isinstance(well, Mapping) else None
-    if not isinstance(images, list):
-        return
-    for i, image in enumerate(images):
-        path = image.get("path") if isinstance(image, Mapping) else None
+    for i, image in _images(ctx.ome):
+        path = image.get("path")
         summary = ctx.fields.get(path) if isinstance(path, str) else None
         if summary is None:
             continue

@@ -1,0 +1,141 @@
+"""Request and response models of the HTTP API (kept apart from the validator's own model)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Url = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+class ValidateRequest(BaseModel):
+    """What to validate. Storage options (credentials, endpoints) cannot be set here."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"url": "https://example.org/image.ome.zarr"}]},
+    )
+
+    url: Url = Field(description="http(s), s3 or gs URL of the dataset's root group.")
+    ngff_version: Literal["0.4", "0.5"] | None = Field(
+        None, description="Validate as this version instead of the declared one."
+    )
+    strict: bool = Field(False, description="Treat warnings (SHOULD) as errors.")
+
+
+class JobRequest(ValidateRequest):
+    """A validation job to run in the background."""
+
+
+# -- reports (the JSON of ``ome-zarr-validate --format json``) ---------------------------------
+
+
+class FindingOut(BaseModel):
+    rule: str
+    severity: Literal["error", "warning", "info"]
+    node: str = Field(description="Store-relative path of the group or array ('' = root).")
+    document: str = Field(description="zarr.json, .zattrs, .zarray, .zgroup or ''.")
+    pointer: str = Field(description="RFC 6901 JSON pointer into the document.")
+    message: str
+    spec: str = Field(description="Link to the section of the specification.")
+
+
+class StatsOut(BaseModel):
+    documents: int
+    requests: int
+    bytes: int
+    seconds: float
+
+
+class ReportOut(BaseModel):
+    """A validation report (``Report.to_dict()``)."""
+
+    report_version: str
+    target: str
+    valid: bool
+    strict: bool
+    ngff_version: str | None
+    zarr_format: int | None
+    truncated: bool = Field(description="A limit stopped the walk early; see skipped.")
+    skipped: list[str]
+    counts: dict[str, int]
+    nodes: dict[str, int]
+    stats: StatsOut
+    findings: list[FindingOut]
+
+
+# -- jobs --------------------------------------------------------------------------------------
+
+
+JobStatusName = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class JobCreated(BaseModel):
+    id: str
+    status: JobStatusName
+    status_url: str
+
+
+class ProgressOut(BaseModel):
+    documents: int = Field(description="Documents fetched so far.")
+    known: int = Field(description="Documents known so far (fetched or to fetch).")
+    findings: int = Field(description="Findings so far.")
+    requests: int = Field(description="Requests sent so far.")
+
+
+class JobOut(BaseModel):
+    id: str
+    status: JobStatusName
+    url: str
+    ngff_version: str | None
+    strict: bool
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: ProgressOut
+    valid: bool | None = Field(description="The verdict, once done.")
+    truncated: bool | None
+    error: str | None = Field(description="Why there is no report (failed or cancelled).")
+    error_type: Literal["could-not-validate", "cancelled", "interrupted", "internal"] | None
+    report_url: str | None = Field(description="Where to get the report in other formats.")
+    report: ReportOut | None = Field(None, description="The report, once done.")
+
+
+# -- meta --------------------------------------------------------------------------------------
+
+
+class VersionsOut(BaseModel):
+    service: str
+    api: str
+    report_version: str
+    ngff_versions: list[str]
+    report_formats: list[str]
+
+
+class RuleOut(BaseModel):
+    id: str
+    severity: Literal["error", "warning", "info"]
+    versions: list[str]
+    spec: str
+    summary: str
+    kind: str
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "ready"]
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None

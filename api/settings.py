@@ -1,0 +1,123 @@
+"""Service settings, read from the environment with the prefix ``OME_ZARR_VALIDATOR_``.
+
+Every limit of the service is a setting with a default meant for a service on the public
+internet. Lists (``ALLOWED_HOSTS``, ``ALLOWED_PORTS``) are comma-separated.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from validator.netsafe import DEFAULT_PORTS, parse_allow_rule
+from validator.options import MiB
+
+ENV_PREFIX = "OME_ZARR_VALIDATOR_"
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Configuration of the service (see the settings table in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # -- storage ---------------------------------------------------------------------------
+    database: str = Field(
+        "ome-zarr-validator.sqlite3",
+        description="Path of the SQLite database holding jobs and reports.",
+    )
+    job_retention_days: float = Field(
+        30.0, gt=0, description="Finished jobs (and their reports) are deleted after this long."
+    )
+    heartbeat_interval: float = Field(
+        10.0, gt=0,
+        description="Seconds between liveness beats of a service process; jobs of a process "
+        "silent for 3 beats are marked failed (interrupted).",
+    )
+
+    # -- waiting ---------------------------------------------------------------------------
+    validate_wait: float = Field(
+        30.0, ge=0,
+        description="How long POST /v1/validate waits for the report before answering 202.",
+    )
+
+    # -- network policy --------------------------------------------------------------------
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, addresses or CIDRs (optionally :port) opened despite the SSRF "
+        "policy, e.g. 127.0.0.1:9000,10.1.0.0/16,minio.internal.",
+    )
+    allowed_ports: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: sorted(DEFAULT_PORTS),
+        description="Ports allowed on public hosts.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="Endpoint for s3:// URLs (default: AWS). Vetted like any URL."
+    )
+    gcs_endpoint_url: str | None = Field(
+        None, description="Endpoint for gs:// URLs (default: Google). Vetted like any URL."
+    )
+
+    # -- limits of one job -----------------------------------------------------------------
+    max_document_bytes: int = Field(
+        2 * MiB, ge=1, description="Largest metadata document read (decompressed bytes)."
+    )
+    max_json_depth: int = Field(64, ge=2, description="Deepest JSON nesting accepted.")
+    max_documents: int = Field(100_000, ge=1, description="Documents read per job at most.")
+    max_bytes: int = Field(512 * MiB, ge=1, description="Bytes read per job at most.")
+    request_timeout: float = Field(30.0, gt=0, description="Seconds per outgoing request.")
+    request_retries: int = Field(2, ge=0, description="Retries of a failed outgoing request.")
+    job_deadline: float = Field(
+        600.0, gt=0, description="Seconds a job may run; then its report is marked truncated."
+    )
+    host_concurrency: int = Field(
+        16, ge=1, description="Outgoing requests in flight per job (and so per target host)."
+    )
+
+    # -- limits of the service -------------------------------------------------------------
+    max_running_jobs: int = Field(4, ge=1, description="Jobs running at once; more wait queued.")
+    max_queued_jobs: int = Field(
+        100, ge=0, description="Jobs waiting to run at most; beyond that, 503."
+    )
+    max_jobs_per_client: int = Field(
+        4, ge=1, description="Unfinished jobs per client address at most; beyond that, 429."
+    )
+    rate_limit: int = Field(
+        120, ge=1, description="Requests to /v1 per client address per rate_window."
+    )
+    rate_window: float = Field(60.0, gt=0, description="Seconds of the rate limit window.")
+    max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body.")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> Any:
+        value = _split(value)
+        for entry in value or []:
+            parse_allow_rule(str(entry))  # ValueError -> a clear settings error at start-up
+        return value
+
+    @field_validator("allowed_ports", mode="before")
+    @classmethod
+    def _ports(cls, value: Any) -> Any:
+        return _split(value)
+
+    @field_validator("allowed_ports")
+    @classmethod
+    def _port_range(cls, value: list[int]) -> list[int]:
+        for port in value:
+            if not 0 < port < 65536:
+                raise ValueError(f"bad port {port}")
+        return value
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting: ``env_name("database")`` ->
+    ``OME_ZARR_VALIDATOR_DATABASE``."""
+    return ENV_PREFIX + field.upper()
