@@ -22,9 +22,9 @@ class ValidateRequest(BaseModel):
 
     url: Url = Field(description="http(s), s3 or gs URL of the dataset's root group.")
     ngff_version: Literal["0.4", "0.5"] | None = Field(
-        None, description="Validate as this version instead of the declared one."
+        default=None, description="Validate as this version instead of the declared one."
     )
-    strict: bool = Field(False, description="Treat warnings (SHOULD) as errors.")
+    strict: bool = Field(default=False, description="Treat warnings (SHOULD) as errors.")
 
 
 class JobRequest(ValidateRequest):
@@ -102,7 +102,7 @@ class JobOut(BaseModel):
     error: str | None = Field(description="Why there is no report (failed or cancelled).")
     error_type: Literal["could-not-validate", "cancelled", "interrupted", "internal"] | None
     report_url: str | None = Field(description="Where to get the report in other formats.")
-    report: ReportOut | None = Field(None, description="The report, once done.")
+    report: ReportOut | None = Field(default=None, description="The report, once done.")
 
 
 # -- meta --------------------------------------------------------------------------------------

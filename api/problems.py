@@ -101,7 +101,7 @@ async def _problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    detail = exc.detail if isinstance(exc.detail, str) else None
+    detail: str | None = exc.detail if isinstance(exc.detail, str) else None
     if detail == _phrase(exc.status_code):
         detail = None
     if exc.status_code == 404 and detail is None:

@@ -30,21 +30,25 @@ class Settings(BaseSettings):
 
     # -- storage ---------------------------------------------------------------------------
     database: str = Field(
-        "ome-zarr-validator.sqlite3",
+        default="ome-zarr-validator.sqlite3",
         description="Path of the SQLite database holding jobs and reports.",
     )
     job_retention_days: float = Field(
-        30.0, gt=0, description="Finished jobs (and their reports) are deleted after this long."
+        default=30.0,
+        gt=0,
+        description="Finished jobs (and their reports) are deleted after this long.",
     )
     heartbeat_interval: float = Field(
-        10.0, gt=0,
+        default=10.0,
+        gt=0,
         description="Seconds between liveness beats of a service process; jobs of a process "
         "silent for 3 beats are marked failed (interrupted).",
     )
 
     # -- waiting ---------------------------------------------------------------------------
     validate_wait: float = Field(
-        30.0, ge=0,
+        default=30.0,
+        ge=0,
         description="How long POST /v1/validate waits for the report before answering 202.",
     )
 
@@ -59,41 +63,49 @@ class Settings(BaseSettings):
         description="Ports allowed on public hosts.",
     )
     s3_endpoint_url: str | None = Field(
-        None, description="Endpoint for s3:// URLs (default: AWS). Vetted like any URL."
+        default=None, description="Endpoint for s3:// URLs (default: AWS). Vetted like any URL."
     )
     gcs_endpoint_url: str | None = Field(
-        None, description="Endpoint for gs:// URLs (default: Google). Vetted like any URL."
+        default=None, description="Endpoint for gs:// URLs (default: Google). Vetted like any URL."
     )
 
     # -- limits of one job -----------------------------------------------------------------
     max_document_bytes: int = Field(
-        2 * MiB, ge=1, description="Largest metadata document read (decompressed bytes)."
+        default=2 * MiB, ge=1, description="Largest metadata document read (decompressed bytes)."
     )
-    max_json_depth: int = Field(64, ge=2, description="Deepest JSON nesting accepted.")
-    max_documents: int = Field(100_000, ge=1, description="Documents read per job at most.")
-    max_bytes: int = Field(512 * MiB, ge=1, description="Bytes read per job at most.")
-    request_timeout: float = Field(30.0, gt=0, description="Seconds per outgoing request.")
-    request_retries: int = Field(2, ge=0, description="Retries of a failed outgoing request.")
+    max_json_depth: int = Field(default=64, ge=2, description="Deepest JSON nesting accepted.")
+    max_documents: int = Field(default=100_000, ge=1, description="Documents read per job at most.")
+    max_bytes: int = Field(default=512 * MiB, ge=1, description="Bytes read per job at most.")
+    request_timeout: float = Field(default=30.0, gt=0, description="Seconds per outgoing request.")
+    request_retries: int = Field(
+        default=2, ge=0, description="Retries of a failed outgoing request."
+    )
     job_deadline: float = Field(
-        600.0, gt=0, description="Seconds a job may run; then its report is marked truncated."
+        default=600.0,
+        gt=0,
+        description="Seconds a job may run; then its report is marked truncated.",
     )
     host_concurrency: int = Field(
-        16, ge=1, description="Outgoing requests in flight per job (and so per target host)."
+        default=16,
+        ge=1,
+        description="Outgoing requests in flight per job (and so per target host).",
     )
 
     # -- limits of the service -------------------------------------------------------------
-    max_running_jobs: int = Field(4, ge=1, description="Jobs running at once; more wait queued.")
+    max_running_jobs: int = Field(
+        default=4, ge=1, description="Jobs running at once; more wait queued."
+    )
     max_queued_jobs: int = Field(
-        100, ge=0, description="Jobs waiting to run at most; beyond that, 503."
+        default=100, ge=0, description="Jobs waiting to run at most; beyond that, 503."
     )
     max_jobs_per_client: int = Field(
-        4, ge=1, description="Unfinished jobs per client address at most; beyond that, 429."
+        default=4, ge=1, description="Unfinished jobs per client address at most; beyond that, 429."
     )
     rate_limit: int = Field(
-        120, ge=1, description="Requests to /v1 per client address per rate_window."
+        default=120, ge=1, description="Requests to /v1 per client address per rate_window."
     )
-    rate_window: float = Field(60.0, gt=0, description="Seconds of the rate limit window.")
-    max_request_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body.")
+    rate_window: float = Field(default=60.0, gt=0, description="Seconds of the rate limit window.")
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

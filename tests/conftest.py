@@ -25,7 +25,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -41,6 +41,7 @@ from tests.datasets import (
 )
 from validator.testing import DataServer, PlateInfo, write_plate
 
+_VERSIONS: tuple[Literal["0.4", "0.5"], ...] = ("0.4", "0.5")
 _AWS_ENV_CLEARED = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
@@ -79,13 +80,13 @@ def generated_plates(datasets_root: Path) -> dict[str, PlateInfo]:
     return {
         version: write_plate(
             datasets_root / f"generated-plate-384-{version}",
-            version=version,  # type: ignore[arg-type]
+            version=version,
             rows=16,
             columns=24,
             fields=2,
             levels=2,
         )
-        for version in ("0.4", "0.5")
+        for version in _VERSIONS
     }
 
 

@@ -320,8 +320,9 @@ def _ozp_5d_issues(version: str) -> tuple[KnownIssue, ...]:
 
 def _registry() -> list[DatasetSpec]:
     out: list[DatasetSpec] = []
-    for v in ("0.4", "0.5"):
-        version: Literal["0.4", "0.5"] = v  # type: ignore[assignment]
+    versions: tuple[Literal["0.4", "0.5"], ...] = ("0.4", "0.5")
+    for version in versions:
+        v = version
         out += [
             DatasetSpec(
                 id=f"ome-zarr-py-{v}-image-2d",
@@ -439,7 +440,7 @@ def dataset_params(**criteria: Any) -> list[Any]:
 
 
 def build_all(root: Path, selected: Iterable[DatasetSpec] | None = None) -> dict[str, Path]:
-    """Write every (selected) dataset under ``root``; returns id -> path and build seconds."""
+    """Write every (selected) dataset under ``root`` (replacing it); returns id -> path."""
     root.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for spec in WRITER_DATASETS if selected is None else selected:

@@ -269,7 +269,7 @@ def test_versions_of_version_rules() -> None:
 
 
 def test_label_rules_link_to_each_versions_section() -> None:
-    entry = next(r for r in schema_rules() if r["id"] == "labels.colors.rgba-range")
+    entry = next(r for r in schema_rules() if r["id"] == "image-label.colors.rgba-range")
     assert entry["anchors"] == {"0.4": "label-md", "0.5": "labels-md"}
 
 
@@ -524,23 +524,23 @@ def test_image_label(version: str) -> None:
         "version": 5,
     }
     il = ("image-label",)
-    version_rule = "labels.version.value" if version == "0.4" else "labels.version.string"
+    version_rule = "image-label.version.value" if version == "0.4" else "image-label.version.string"
     assert found("label", version, wrap(version, "image-label", bad)) == {
-        ("labels.colors.label-value", ERROR, at(version, *il, "colors", 0, "label-value")),
-        ("labels.colors.rgba-range", ERROR, at(version, *il, "colors", 0, "rgba", 3)),
-        ("labels.colors.label-value", ERROR, at(version, *il, "colors", 1)),
-        ("labels.colors.rgba-range", ERROR, at(version, *il, "colors", 1, "rgba")),
-        ("labels.properties.label-value", ERROR, at(version, *il, "properties", 0)),
-        ("labels.source.image-string", ERROR, at(version, *il, "source", "image")),
+        ("image-label.colors.label-value", ERROR, at(version, *il, "colors", 0, "label-value")),
+        ("image-label.colors.rgba-range", ERROR, at(version, *il, "colors", 0, "rgba", 3)),
+        ("image-label.colors.label-value", ERROR, at(version, *il, "colors", 1)),
+        ("image-label.colors.rgba-range", ERROR, at(version, *il, "colors", 1, "rgba")),
+        ("image-label.properties.label-value", ERROR, at(version, *il, "properties", 0)),
+        ("image-label.source.image-string", ERROR, at(version, *il, "source", "image")),
         (version_rule, ERROR, at(version, *il, "version")),
     }
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
 def test_image_label_shoulds(version: str) -> None:
-    expected = {("labels.colors.present", WARNING, at(version, "image-label"))}
+    expected = {("image-label.colors.present", WARNING, at(version, "image-label"))}
     if version == "0.4":
-        expected.add(("labels.version.present", WARNING, ("image-label",)))
+        expected.add(("image-label.version.present", WARNING, ("image-label",)))
     assert found("label", version, wrap(version, "image-label", {})) == expected
 
 
@@ -582,7 +582,6 @@ def test_plate(version: str) -> None:
     p = ("plate",)
     assert found("plate", version, attributes) == {
         ("plate.field-count.positive", ERROR, at(version, *p, "field_count")),
-        ("plate.rows.unique-names", ERROR, at(version, *p, "rows")),
         ("plate.rows.name-alphanumeric", ERROR, at(version, *p, "rows", 2, "name")),
         ("plate.columns.non-empty", ERROR, at(version, *p, "columns")),
         ("plate.wells.path-format", ERROR, at(version, *p, "wells", 0, "path")),
@@ -634,7 +633,6 @@ def test_well(version: str) -> None:
     bad = {"images": [{"path": "0"}, {"path": "0"}, {"path": "a/b", "acquisition": "1"}, {}]}
     w = ("well", "images")
     expected = {
-        ("well.images.unique-paths", ERROR, at(version, *w)),
         ("well.images.path-alphanumeric", ERROR, at(version, *w, 2, "path")),
         ("well.images.acquisition-integer", ERROR, at(version, *w, 2, "acquisition")),
         ("well.images.path-required", ERROR, at(version, *w, 3)),
@@ -648,12 +646,12 @@ def test_well(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
-def test_duplicate_fields_are_named(version: str) -> None:
+def test_duplicates_are_left_to_the_python_rules(version: str) -> None:
+    # Uniqueness by key (path, name, label-value) is a Python rule; the schemas stay silent
+    # rather than reporting exact copies under a second id.
     images = [{"path": "0"}, {"path": "1"}, {"path": "0"}]
-    messages = [
-        v.message for v in check("well", version, wrap(version, "well", {"images": images}))
-    ]
-    assert 'field of view paths must be unique; path "0" appears 2 times' in messages
+    violations = check("well", version, wrap(version, "well", {"images": images}))
+    assert all("unique" not in v.rule for v in violations)
 
 
 @pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
@@ -716,8 +714,8 @@ def test_compiled_validators_are_cached() -> None:
 def test_any_mapping_is_validated() -> None:
     from types import MappingProxyType
 
-    attributes = MappingProxyType({"well": {"images": ({"path": "0"}, {"path": "0"})}})
-    assert ("well.images.unique-paths", ERROR, ("well", "images")) in found(
+    attributes = MappingProxyType({"well": {"images": ({"path": "0"}, {"path": "a/b"})}})
+    assert ("well.images.path-alphanumeric", ERROR, ("well", "images", 1, "path")) in found(
         "well", "0.4", attributes
     )
 

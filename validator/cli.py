@@ -21,6 +21,7 @@ from validator.errors import CouldNotValidate
 from validator.model import Report
 from validator.options import DEFAULT_CONCURRENCY, MiB, Options
 from validator.reporters import REPORTERS
+from validator.reporters.conformance import render_verdict
 from validator.rules import RULES
 from validator.walk import Progress
 
@@ -177,18 +178,25 @@ def _run_document(args: argparse.Namespace) -> int:
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 
+def _could_not_validate(argv: Sequence[str] | None, reason: str) -> int:
+    """Say why on stderr; with ``--format conformance`` also the runner's JSON on stdout."""
+    sys.stderr.write(f"ome-zarr-validate: could not validate: {reason}\n")
+    args, _ = build_parser().parse_known_args(argv)  # run() parsed these already: cannot fail
+    if args.format == "conformance":
+        sys.stdout.write(render_verdict(False, f"could not validate: {reason}"))
+    return EXIT_ERROR
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     try:
         code = run(argv)
     except CouldNotValidate as exc:
-        sys.stderr.write(f"ome-zarr-validate: could not validate: {exc}\n")
-        code = EXIT_ERROR
+        code = _could_not_validate(argv, str(exc))
     except KeyboardInterrupt:
         sys.stderr.write("ome-zarr-validate: interrupted\n")
         code = 130
     except Exception as exc:  # never a traceback: say what went wrong in one line
-        sys.stderr.write(f"ome-zarr-validate: could not validate: {type(exc).__name__}: {exc}\n")
-        code = EXIT_ERROR
+        code = _could_not_validate(argv, f"{type(exc).__name__}: {exc}")
     sys.exit(code)
 
 

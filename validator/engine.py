@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from validator.errors import CouldNotValidate
-from validator.model import Report
+from validator.model import Finding, Report
 from validator.options import Options
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
-from validator.walk import FindingCallback, ProgressCallback, Walk
+from validator.walk import FindingCallback, Progress, ProgressCallback, Walk
 
 
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
@@ -65,6 +66,57 @@ async def avalidate(
     finally:
         if own_store:
             await store.close()
+
+
+#: What :func:`aiter_validate` yields: progress snapshots and findings as the walk goes, then
+#: the report (always last, once).
+Event = Progress | Finding | Report
+
+
+async def aiter_validate(
+    target: Any,
+    *,
+    options: Options | None = None,
+    policy: NetworkPolicy | None = None,
+    store: Store | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Event]:
+    """Validate like :func:`avalidate`, yielding events while the walk proceeds.
+
+    Yields :class:`~validator.walk.Progress` snapshots (at most ten a second, and one at the
+    end) and each :class:`~validator.model.Finding` as it is found, then the
+    :class:`~validator.model.Report` (whose findings are sorted; the streamed ones come in
+    discovery order). Raises :class:`CouldNotValidate` like :func:`avalidate`. Leaving the
+    loop early (``break``, or closing the iterator) cancels the walk::
+
+        async for event in aiter_validate(url, concurrency=32):
+            if isinstance(event, Finding):
+                print(event.severity, event.node, event.message)
+            elif isinstance(event, Report):
+                print("valid" if event.valid else "invalid")
+    """
+    queue: asyncio.Queue[Progress | Finding] = asyncio.Queue()
+    task = asyncio.ensure_future(
+        avalidate(target, options=options, policy=policy, store=store,
+                  on_progress=queue.put_nowait, on_finding=queue.put_nowait, **overrides)
+    )
+    try:
+        while True:
+            if queue.empty() and task.done():
+                break
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield getter.result()
+            else:
+                getter.cancel()
+        yield task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})  # lets the walk close its store
+        if not task.cancelled():
+            task.exception()  # retrieved: never "exception was never retrieved"
 
 
 def validate(target: Any, **kwargs: Any) -> Report:

@@ -39,6 +39,21 @@ class Options:
     #: does not name such groups, so finding them costs one request per field (a 404 where
     #: there is none); standalone images are always checked for labels.
     probe_plate_labels: bool = False
+    #: Read the documents from the root's consolidated metadata when it has some (v2
+    #: ``.zmetadata``, v3 ``consolidated_metadata`` in the root ``zarr.json``): one request
+    #: for the whole tree. In Zarr v2, looking for ``.zmetadata`` costs one request at the root.
+    consolidated: bool = True
+    #: Also read every real document and report where the consolidated copy disagrees
+    #: (``zarr.consolidated.matches``); the real documents are the ones checked.
+    verify_consolidated: bool = False
+    #: Size cap of the documents that may hold a whole hierarchy's consolidated metadata (the
+    #: root ``zarr.json`` and ``.zmetadata``); other documents have ``max_document_bytes``.
+    max_consolidated_bytes: int = 256 * MiB
+    #: Triage of very large plates: check only this many wells of each plate, evenly spread
+    #: over its wells list (first and last included); ``None`` checks every well.
+    sample_wells: int | None = None
+    #: ``"all"`` fields of every well, or only the ``"first"`` one listed.
+    fields: str = "all"
 
     def __post_init__(self) -> None:
         if self.ngff_version not in (None, "0.4", "0.5"):
@@ -49,3 +64,7 @@ class Options:
             raise ValueError("timeout must be positive")
         if self.max_document_bytes < 1:
             raise ValueError("max_document_bytes must be positive")
+        if self.sample_wells is not None and self.sample_wells < 1:
+            raise ValueError("sample_wells must be at least 1")
+        if self.fields not in ("all", "first"):
+            raise ValueError(f"fields must be 'all' or 'first', not {self.fields!r}")

@@ -581,6 +581,7 @@ def _declare_all(entries: Iterable[Mapping[str, Any]]) -> None:
             anchor=entry["anchor"],
             summary=entry["summary"],
             versions=entry["versions"],
+            anchors=entry["anchors"],
         )
 
 

@@ -106,6 +106,9 @@ def _env_matters() -> bool:
 class HttpStore:
     """Read objects below an http(s) base URL with aiohttp."""
 
+    #: ``get(key, max_bytes=...)`` overrides the size cap (for consolidated metadata).
+    accepts_max_bytes = True
+
     def __init__(
         self,
         base_url: str,
@@ -150,12 +153,15 @@ class HttpStore:
             await self._session.close()
             self._session = None
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, key: str, max_bytes: int | None = None) -> bytes | None:
         url = self.url(key)
+        cap = self.options.max_document_bytes if max_bytes is None else max_bytes
         attempt = 0
         while True:
             try:
-                return await asyncio.wait_for(self._get_once(url), self.options.timeout)
+                # asyncio.timeout, not wait_for: no extra task per request.
+                async with asyncio.timeout(self.options.timeout):
+                    return await self._get_once(url, cap)
             except _Retry as retry:
                 if attempt >= self.options.retries:
                     raise FetchError(
@@ -177,7 +183,7 @@ class HttpStore:
                 attempt += 1
                 await asyncio.sleep(_backoff(attempt))
 
-    async def _get_once(self, url: str) -> bytes | None:
+    async def _get_once(self, url: str, cap: int) -> bytes | None:
         session = self._client()
         for _hop in range(MAX_REDIRECTS + 1):
             if self.policy is not None:
@@ -201,11 +207,10 @@ class HttpStore:
                     )
                 if response.status != 200:
                     raise FetchError(f"HTTP {response.status} for {url}")
-                return await self._read_capped(response, url)
+                return await self._read_capped(response, url, cap)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
-    async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
-        cap = self.options.max_document_bytes
+    async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int) -> bytes:
         declared = response.content_length
         if declared is not None and declared > cap and "Content-Encoding" not in response.headers:
             raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
@@ -232,6 +237,9 @@ class _Retry(Exception):
 class FsspecStore:
     """Read objects through an fsspec filesystem below ``root``."""
 
+    #: ``get(key, max_bytes=...)`` overrides the size cap (for consolidated metadata).
+    accepts_max_bytes = True
+
     def __init__(self, fs: Any, root: str, options: Options, display: str | None = None) -> None:
         self.fs = fs
         self.root = root.rstrip("/")
@@ -255,9 +263,9 @@ class FsspecStore:
             if asyncio.iscoroutine(result):
                 await result
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, key: str, max_bytes: int | None = None) -> bytes | None:
         path = self._path(key)
-        cap = self.options.max_document_bytes
+        cap = self.options.max_document_bytes if max_bytes is None else max_bytes
         self.stats.requests += 1
         try:
             if self._async:
@@ -287,6 +295,9 @@ class FsspecStore:
 class MappingStore:
     """Read objects from a mapping: an fsspec mapper, a dict, or a zarr-python v3 store."""
 
+    #: ``get(key, max_bytes=...)`` overrides the size cap (for consolidated metadata).
+    accepts_max_bytes = True
+
     def __init__(self, mapping: Any, prefix: str, options: Options, display: str) -> None:
         self.mapping = mapping
         self.prefix = prefix.strip("/")
@@ -303,8 +314,9 @@ class MappingStore:
     async def close(self) -> None:
         return None
 
-    async def get(self, key: str) -> bytes | None:
+    async def get(self, key: str, max_bytes: int | None = None) -> bytes | None:
         self.stats.requests += 1
+        cap = self.options.max_document_bytes if max_bytes is None else max_bytes
         full = self._key(key)
         try:
             if hasattr(self.mapping, "get") and hasattr(self.mapping, "supports_listing"):
@@ -323,10 +335,8 @@ class MappingStore:
         if data is None:
             return None
         self.stats.bytes += len(data)
-        if len(data) > self.options.max_document_bytes:
-            raise DocumentTooLarge(
-                f"{self.url(key)} is larger than the limit of {self.options.max_document_bytes}"
-            )
+        if len(data) > cap:
+            raise DocumentTooLarge(f"{self.url(key)} is larger than the limit of {cap}")
         return data
 
 

@@ -17,6 +17,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from validator.consolidated import (
+    CONSOLIDATED_MATCHES,
+    V2_CONSOLIDATED,
+    Consolidated,
+    differences,
+    from_v2,
+    from_v3,
+)
 from validator.document import check_attributes, declared_version, is_ome, ome_metadata, parse_json
 from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
 from validator.model import Finding, NodeKind, Report, Severity, join_node, pointer
@@ -136,6 +144,12 @@ class Walk:
         self._array_nodes: set[str] = set()
         self._root_cache: dict[str, bytes | None] = {}
         self._version: str = "0.4"
+        # Consolidated metadata, when the root has some and options.consolidated is set.
+        self._consolidated: Consolidated | None = None
+        self._adopt_v3_copy = False
+        self._root_docs: dict[str, tuple[Any, bool]] = {}  # v2 root documents as read
+        self._fields_skipped = 0  # options.fields == "first": fields not visited
+        self._fields_skipped_wells = 0
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -184,15 +198,72 @@ class Walk:
             return data
         self._check_budget()
         self._known += 1
+        # The documents that may hold a whole hierarchy's consolidated metadata get a larger cap.
+        cap = None
+        if not node and name in (V3_METADATA, V2_CONSOLIDATED):
+            cap = max(self.options.max_document_bytes, self.options.max_consolidated_bytes)
         async with self._semaphore:
-            data = await self.store.get(key)
+            if cap is not None and getattr(self.store, "accepts_max_bytes", False):
+                get: Any = self.store.get
+                data = await get(key, max_bytes=cap)
+            else:
+                data = await self.store.get(key)
         if data is not None:
             self._documents += 1
         self._progress()
         return data
 
     async def read_json(self, node: str, name: str) -> tuple[Any, bool]:
-        """``(value, exists)``: the parsed document, or a finding and ``(None, True)``."""
+        """``(value, exists)``: the parsed document, or a finding and ``(None, True)``.
+
+        With consolidated metadata the document comes from the consolidated copy (no request);
+        what the copy lacks is fetched, and a document found so is a disagreement. With
+        ``verify_consolidated`` the real document is always fetched, compared and returned.
+        """
+        copy = self._consolidated
+        if copy is None:
+            value, exists = await self._read_json_real(node, name)
+            if not node and name in (V2_GROUP, V2_ATTRS):
+                self._root_docs[name] = (value, exists)
+            return value, exists
+        has_copy, copied = copy.take(join_node(node, name))
+        if has_copy and not self.options.verify_consolidated:
+            self._known += 1
+            self._documents += 1
+            self._progress()
+            if not isinstance(copied, dict):
+                self.add_builtin(B.DOCUMENT_INVALID_JSON, node, name, "",
+                                 f"the document is not a JSON object (in the consolidated "
+                                 f"metadata, {copy.source})")
+                return None, True
+            return copied, True
+        value, exists = await self._read_json_real(node, name)
+        self._compare_copy(node, name, has_copy, copied, value, exists)
+        return value, exists
+
+    def _compare_copy(self, node: str, name: str, has_copy: bool, copied: Any, value: Any,
+                      exists: bool) -> None:
+        """Report where the consolidated copy of a document disagrees with the document."""
+        assert self._consolidated is not None
+        source = self._consolidated.source
+        key = join_node(node, name)
+        if exists and value is None:
+            return  # unreadable: reported already
+        rule = CONSOLIDATED_MATCHES
+        if has_copy and not exists:
+            self.add_builtin(rule, node, name, "", f"{key} is in the consolidated metadata "
+                             f"({source}) but does not exist")
+        elif exists and not has_copy:
+            self.add_builtin(rule, node, name, "", f"{key} exists but is missing from the "
+                             f"consolidated metadata ({source})")
+        elif has_copy:
+            found = differences(copied, value, limit=4)
+            for i, (ptr, what) in enumerate(found[:3]):
+                more = " (and more)" if i == 2 and len(found) > 3 else ""
+                self.add_builtin(rule, node, name, ptr, f"the consolidated metadata ({source}) "
+                                 f"disagrees with {key}: {what}{more}")
+
+    async def _read_json_real(self, node: str, name: str) -> tuple[Any, bool]:
         try:
             data = await self.fetch(node, name)
         except FetchError as exc:
@@ -210,7 +281,33 @@ class Walk:
             self.add_builtin(B.DOCUMENT_INVALID_JSON, node, name, "",
                              "the document is not a JSON object")
             return None, True
+        if not node and name == V3_METADATA and self._adopt_v3_copy:
+            self._adopt_v3_copy = False
+            self._adopt_v3(value)
         return value, True
+
+    def _adopt_v3(self, root: dict[str, Any]) -> None:
+        """Use the ``consolidated_metadata`` of the root ``zarr.json``, when it has some."""
+        copy, problem = from_v3(root)
+        if problem is not None:
+            self.add_builtin(CONSOLIDATED_MATCHES, "", V3_METADATA, "/consolidated_metadata",
+                             f"the consolidated metadata cannot be used: {problem}")
+        if copy is not None:
+            # The copy now owns the documents: hand each over once, then forget it.
+            root.pop("consolidated_metadata", None)
+            self._consolidated = copy
+
+    async def _open_v2_copy(self) -> None:
+        """Read ``.zmetadata`` at a Zarr v2 root and use it when it is well-formed."""
+        document, _ = await self._read_json_real("", V2_CONSOLIDATED)
+        if document is None:
+            return  # absent, or unreadable (reported)
+        copy, problem = from_v2(document)
+        if copy is None:
+            self.add_builtin(CONSOLIDATED_MATCHES, "", V2_CONSOLIDATED, "",
+                             f"the consolidated metadata cannot be used: {problem}")
+            return
+        self._consolidated = copy
 
     async def open_group(self, node: str, *, probe: bool = False) -> Group | None:
         """Read a group's metadata; ``None`` when no group is there (no finding added).
@@ -296,13 +393,19 @@ class Walk:
                 group.base + pointer(*_version_path(group.attributes)),
                 f"this group declares NGFF {declared} but the hierarchy is {self._version}",
             )
-        if declared is None and group.zarr_format == 3 and isinstance(
-            group.attributes.get("ome"), Mapping
-        ):
+        # A group inside the hierarchy without ome.version (ome-zarr-py writes 0.5 labels
+        # groups so) is read as the root's version: one warning, instead of the schema's
+        # ome.version.required error. At the root nothing else gives the version: the error
+        # stands there, alone.
+        absent = bool(group.node) and declared is None and group.zarr_format == 3 and (
+            isinstance(group.attributes.get("ome"), Mapping))
+        if absent:
             self.add_builtin(B.VERSION_ABSENT, group.node, group.document,
                              group.base + "/ome",
                              f"ome.version is missing; read as {self._version}")
         for issue in check_attributes(group.attributes, version, group.node):
+            if absent and issue.rule == "ome.version.required":
+                continue
             self.add(issue.finding(group.node, group.document, group.base))
         ome, prefix = ome_metadata(group.attributes, version)
         return version, ome, group.base + pointer(*prefix)
@@ -364,6 +467,12 @@ class Walk:
             self.report.truncated = True
             self.report.skipped.append(f"walk stopped early: {exc}")
         finally:
+            if self._fields_skipped:
+                self.report.skipped.append(
+                    f"fields: {self._fields_skipped} field images not checked (--fields first: "
+                    f"only the first field listed by each well); {self._fields_skipped_wells} "
+                    "wells have more than one field"
+                )
             self.report.stats.seconds = time.monotonic() - started
             self.report.stats.documents = self._documents
             self.report.stats.requests = self.store.stats.requests
@@ -395,8 +504,14 @@ class Walk:
         except FetchError as exc:
             raise CouldNotValidate(str(exc)) from None
         self.report.zarr_format = fmt
+        self._adopt_v3_copy = fmt == 3 and self.options.consolidated
         try:
-            root = await self.open_group("")
+            if fmt == 2 and self.options.consolidated:
+                # .zmetadata beside .zgroup and .zattrs, at once: no round trip added.
+                root, _ = await asyncio.gather(self.open_group(""), self._open_v2_copy())
+                self._compare_v2_root()
+            else:
+                root = await self.open_group("")
         except FetchError as exc:
             raise CouldNotValidate(str(exc)) from None
         if root is None:
@@ -424,6 +539,17 @@ class Walk:
                              f"NGFF {self._version} must be stored as Zarr v{expected}, "
                              f"found Zarr v{fmt}")
         await self.visit_group(root, top=True)
+
+    def _compare_v2_root(self) -> None:
+        """The root's own documents were read anyway: compare them with their copies."""
+        copy = self._consolidated
+        if copy is None:
+            return
+        for name in (V2_GROUP, V2_ATTRS):
+            value, exists = self._root_docs.pop(name, (None, False))
+            has_copy, copied = copy.take(name)
+            if self.options.verify_consolidated or has_copy or exists:
+                self._compare_copy("", name, has_copy, copied, value, exists)
 
     async def visit_group(self, group: Group, *, top: bool = False) -> None:
         _, ome, base = self.check_group(group)
@@ -523,14 +649,39 @@ class Walk:
         entries = [(("plate", "wells", i, "path"), w.get("path")) for i, w in enumerate(wells)
                    if isinstance(w, Mapping)] if isinstance(wells, list) else []
         paths = self.safe_children(group, base, entries)
+        visited = self._sample_wells(group.node, paths)
         summaries = await gather_bounded(
-            paths, lambda p: self.visit_well(join_node(group.node, p), plate),
+            visited, lambda p: self.visit_well(join_node(group.node, p), plate),
             self.options.concurrency,
         )
-        ctx = PlateContext(group.node, self._version, ome, dict(zip(paths, summaries,
-                                                                     strict=True)))
+        ctx = PlateContext(group.node, self._version, ome, dict(zip(visited, summaries,
+                                                                     strict=True)),
+                           complete=len(visited) == len(paths))
         self.run_rules(Subject.PLATE_NODE, ctx, group.node, location=(group.document, base))
         return ctx.wells
+
+    def _sample_wells(self, node: str, paths: list[str]) -> list[str]:
+        """``options.sample_wells`` of a plate's wells, evenly spread; the rest is recorded."""
+        n = self.options.sample_wells
+        if n is None or len(paths) <= n:
+            return paths
+        if n == 1:
+            chosen = [0]
+        else:
+            chosen = sorted({round(i * (len(paths) - 1) / (n - 1)) for i in range(n)})
+        visited = [paths[i] for i in chosen]
+        taken = set(chosen)
+        skipped = [p for i, p in enumerate(paths) if i not in taken]
+        plate = node or "/"
+        if len(visited) <= len(skipped):
+            listed = f"only these were checked: {', '.join(visited)}"
+        else:
+            listed = f"not checked: {', '.join(skipped)}"
+        self.report.skipped.append(
+            f"plate {plate}: {len(skipped)} of {len(paths)} wells not checked (--sample-wells "
+            f"{n}: evenly spread, first and last included); {listed}"
+        )
+        return visited
 
     async def visit_well(self, node: str, plate: Mapping[str, Any]) -> WellSummary:
         group = await self.open_group(node)
@@ -553,14 +704,19 @@ class Walk:
         entries = [(("well", "images", i, "path"), im.get("path")) for i, im in enumerate(images)
                    if isinstance(im, Mapping)]
         paths = self.safe_children(group, base, entries)
+        visited = paths
+        if self.options.fields == "first" and len(paths) > 1:
+            visited = paths[:1]
+            self._fields_skipped += len(paths) - 1
+            self._fields_skipped_wells += 1
         summaries = await gather_bounded(
-            paths,
+            visited,
             lambda p: self.visit_child_image(join_node(group.node, p),
                                              probe_labels=self.options.probe_plate_labels),
             self.options.concurrency,
         )
         ctx = WellContext(group.node, self._version, ome, plate,
-                          dict(zip(paths, summaries, strict=True)))
+                          dict(zip(visited, summaries, strict=True)))
         self.run_rules(Subject.WELL_NODE, ctx, group.node, location=(group.document, base))
         acquisitions = tuple(im.get("acquisition") for im in images if isinstance(im, Mapping))
         return WellSummary(node=group.node, exists=True, is_well=True, images=tuple(paths),

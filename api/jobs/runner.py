@@ -30,7 +30,7 @@ from typing import Protocol
 from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
 from api.jobs.repository import JobRepository
 from validator.engine import avalidate
-from validator.errors import CouldNotValidate, FetchError
+from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
 from validator.options import Options
 from validator.stores import NetworkPolicy
 from validator.walk import Progress
@@ -123,6 +123,16 @@ def owner_is_dead(owner: str) -> bool:
     except OSError:
         return False
     return False
+
+
+def _budget_exceeded(group: BaseExceptionGroup[BaseException]) -> str | None:
+    matched, rest = group.split(BudgetExceeded)
+    if matched is None or rest is not None:
+        return None
+    leaf: BaseException = matched
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return str(leaf)
 
 
 # -- the in-process runner ---------------------------------------------------------------------
@@ -300,8 +310,8 @@ class AsyncioJobRunner:
 
     def live(self, job_id: str) -> tuple[JobStatus, JobProgress] | None:
         handle = self._handles.get(job_id)
-        if handle is None:
-            return None
+        if handle is None or handle.status.terminal:
+            return None  # finished (or being saved): the repository has the final word
         return handle.status, handle.progress
 
     # -- in the runner's loop ------------------------------------------------------------------
@@ -349,6 +359,17 @@ class AsyncioJobRunner:
             else:
                 error_type = ErrorType.INTERRUPTED
                 error = "interrupted: the service stopped while the job ran; submit it again"
+        except ExceptionGroup as group:
+            # A budget that ran out inside concurrent work (validator.walk.gather_bounded) can
+            # escape avalidate wrapped in an ExceptionGroup, without the partial report. It is
+            # the dataset's size, not a bug of ours: say so rather than "internal error".
+            budget = _budget_exceeded(group)
+            if budget is None:
+                log.exception("job %s (%s) failed", handle.job_id, handle.url)
+                error = f"internal error ({type(group).__name__}); it has been logged"
+            else:
+                error_type = ErrorType.COULD_NOT_VALIDATE
+                error = f"the dataset is larger than this service checks: {budget}"
         except Exception as exc:
             log.exception("job %s (%s) failed", handle.job_id, handle.url)
             error = f"internal error ({type(exc).__name__}); it has been logged"

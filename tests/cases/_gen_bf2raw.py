@@ -115,11 +115,14 @@ def generate() -> None:
             what = "TiffData in Pixels (schema-valid, but not allowed here)"
         else:
             tree["OME/METADATA.ome.xml"] = ome_xml(
-                2, pixels='<BinData BigEndian="true" Length="0"></BinData>',
-                extra="").replace("</OME>", "<BinaryOnly MetadataFile=\"x.ome\" "
-                                  "UUID=\"urn:uuid:00000000-0000-0000-0000-000000000000\"/>"
-                                  "</OME>")
-            what = "BinData in Pixels and a BinaryOnly element"
+                2, pixels='<BinData BigEndian="true" Length="0"></BinData>')
+            what = "BinData in Pixels (schema-valid, but not allowed here)"
+            binary_only = copy.deepcopy(valid)
+            binary_only["OME/METADATA.ome.xml"] = (
+                f'<?xml version="1.0"?><OME xmlns="{NS}"><BinaryOnly MetadataFile="x.ome.xml" '
+                'UUID="urn:uuid:00000000-0000-0000-0000-000000000000"/></OME>')
+            case(rid, "fail-binary-only", v, binary_only, "a BinaryOnly stub, no Images",
+                 [{"rule": rid, "node": "", "pointer": ptr(v)}], valid=False)
         case(rid, "fail", v, tree, what, [{"rule": rid, "node": "", "pointer": ptr(v)}],
              valid=False)
 
@@ -165,8 +168,9 @@ def generate() -> None:
         tree = bf2raw_tree(v, series=["0", "2"])
         case(rid, "fail-missing", v, tree, "series entry '2' names no group",
              [{"rule": rid, "node": "OME", "pointer": ptr(v, "series", 1)}], valid=False)
-        tree = bf2raw_tree(v, series=["0", "1", "OME"], xml=ome_xml(3))
-        case(rid, "fail-not-image", v, tree, "series entry 'OME' is not an image group",
+        tree = bf2raw_tree(v, series=["0", "1", "2"], xml=ome_xml(3))
+        add_group(tree, "2", v, {})
+        case(rid, "fail-not-image", v, tree, "series entry '2' is a group but not an image",
              [{"rule": rid, "node": "OME", "pointer": ptr(v, "series", 2)}], valid=False)
 
         # -- bf2raw.plate.series ---------------------------------------------------------

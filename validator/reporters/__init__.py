@@ -6,12 +6,20 @@
 from __future__ import annotations
 
 from validator.reporters.base import Reporter
+from validator.reporters.conformance import ConformanceReporter
+from validator.reporters.html import HtmlReporter
 from validator.reporters.json import JsonReporter
+from validator.reporters.junit import JUnitReporter
+from validator.reporters.sarif import SarifReporter
 from validator.reporters.text import TextReporter
 
 REPORTERS: dict[str, type[Reporter]] = {
     "text": TextReporter,
     "json": JsonReporter,
+    "html": HtmlReporter,
+    "sarif": SarifReporter,
+    "junit": JUnitReporter,
+    "conformance": ConformanceReporter,
 }
 
 __all__ = ["REPORTERS", "Reporter"]

@@ -30,6 +30,10 @@ OME_NS_BASE = "http://www.openmicroscopy.org/Schemas/OME/"
 OME_2016_06 = OME_NS_BASE + "2016-06"
 #: How many schema errors, or offending Image IDs, a message quotes before counting the rest.
 MAX_QUOTED = 10
+#: Larger OME-XML documents are not validated against the XML Schema: xmlschema (pure Python)
+#: takes about 1.5 s per MiB, and a check must not hold the walk's event loop for long. Their
+#: structure (root, Images, MetadataOnly) is still checked; an info finding says so.
+XSD_MAX_BYTES = 2 * 1024 * 1024
 # Elements that carry pixel data in OME-XML; bioformats2raw keeps pixels in Zarr arrays.
 _PIXEL_DATA = ("BinData", "TiffData")
 
@@ -53,7 +57,8 @@ class OmeXml:
     ``problem`` says why the document is not OME-XML at all (not well-formed, refused, wrong
     root element); then nothing else is known. ``schema_errors`` holds the first
     :data:`MAX_QUOTED` XML Schema errors and ``schema_error_count`` all of them; documents in
-    an OME namespace other than 2016-06 are not validated (``schema_checked`` is false).
+    an OME namespace other than 2016-06, or larger than :data:`XSD_MAX_BYTES`, are not
+    validated (``schema_checked`` is false).
     """
 
     problem: str | None = None
@@ -61,6 +66,7 @@ class OmeXml:
     images: tuple[XmlImage, ...] = ()
     binary_only: bool = False
     schema_checked: bool = False
+    size: int = 0
     schema_errors: tuple[str, ...] = ()
     schema_error_count: int = 0
 
@@ -80,7 +86,11 @@ def _ome_schema() -> Any:
 def read_ome_xml(data: bytes) -> OmeXml:
     """Parse and validate an OME-XML document (cached: several rules read the same one)."""
     import xmlschema
-    from xmlschema.exceptions import XMLResourceForbidden, XMLSchemaException
+    from xmlschema.exceptions import (
+        XMLResourceForbidden,
+        XMLResourceParseError,
+        XMLSchemaException,
+    )
 
     try:
         # defuse="always": entity declarations and external references raise instead of
@@ -89,8 +99,10 @@ def read_ome_xml(data: bytes) -> OmeXml:
     except XMLResourceForbidden as exc:
         return OmeXml(problem=f"refused to parse it ({exc}); DTDs and entities are not "
                       "accepted in OME-XML here")
-    except (XMLSchemaException, ValueError, SyntaxError) as exc:
+    except (XMLResourceParseError, ValueError, SyntaxError) as exc:
         return OmeXml(problem=f"it is not well-formed XML ({_one_line(str(exc))})")
+    except XMLSchemaException as exc:  # e.g. nested deeper than xmlschema's limit
+        return OmeXml(problem=f"it could not be read ({_one_line(str(exc))})")
     root = resource.root
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else (
         "", "", root.tag)
@@ -100,8 +112,8 @@ def read_ome_xml(data: bytes) -> OmeXml:
     ns = "{" + namespace + "}"
     images = tuple(_xml_image(image, ns, i) for i, image in enumerate(root.iterfind(ns + "Image")))
     found = OmeXml(namespace=namespace, images=images,
-                   binary_only=root.find(ns + "BinaryOnly") is not None)
-    if namespace != OME_2016_06:
+                   binary_only=root.find(ns + "BinaryOnly") is not None, size=len(data))
+    if namespace != OME_2016_06 or len(data) > XSD_MAX_BYTES:
         return found
     errors: list[str] = []
     count = 0
@@ -113,7 +125,8 @@ def read_ome_xml(data: bytes) -> OmeXml:
     except RecursionError:
         return OmeXml(problem="its elements are nested too deeply to be validated")
     return OmeXml(namespace=namespace, images=images, binary_only=found.binary_only,
-                  schema_checked=True, schema_errors=tuple(errors), schema_error_count=count)
+                  schema_checked=True, size=len(data), schema_errors=tuple(errors),
+                  schema_error_count=count)
 
 
 def _xml_image(image: Any, ns: str, index: int) -> XmlImage:
@@ -195,13 +208,24 @@ def ome_xml_valid(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     Checked: well-formed XML whose root is ``OME`` in an OME-XML namespace and, for the
     current namespace (2016-06, what bioformats2raw writes), valid against the OME XML
     Schema. Documents with a DTD or entity declarations are refused (reported here): the
-    OME-XML Schema needs neither and expanding them is a denial-of-service risk.
+    OME-XML Schema needs neither and expanding them is a denial-of-service risk. Documents
+    not validated against the XML Schema (another OME namespace, or more than
+    ``XSD_MAX_BYTES``) get an info finding saying so.
     """
     parsed = _parsed(ctx)
     if parsed is None:
         return
     if parsed.problem is not None:
         yield Violation(f"{XML_NAME} is not OME-XML: {parsed.problem}")
+        return
+    if not parsed.schema_checked:
+        if parsed.namespace != OME_2016_06:
+            why = f"its namespace {parsed.namespace} is not the current one, {OME_2016_06}"
+        else:
+            why = (f"it is {parsed.size / 2**20:.1f} MiB, more than the "
+                   f"{XSD_MAX_BYTES // 2**20} MiB validated here")
+        yield Violation(f"{XML_NAME} was not validated against the OME XML Schema: {why}; "
+                        "only its structure was checked", severity=Severity.INFO)
         return
     if parsed.schema_error_count:
         more = parsed.schema_error_count - len(parsed.schema_errors)

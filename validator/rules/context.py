@@ -123,12 +123,17 @@ class LabelsContext:
 
 @dataclass(frozen=True, slots=True)
 class PlateContext:
-    """Context of a ``PLATE_NODE`` rule: the plate and a summary of every well it lists."""
+    """Context of a ``PLATE_NODE`` rule: the plate and a summary of every well it lists.
+
+    ``complete`` is false when the walk checked only a sample of the wells (``--sample-wells``):
+    ``wells`` then holds the sampled ones, and nothing may be concluded from the others.
+    """
 
     node: str
     version: str
     ome: Mapping[str, Any]
     wells: Mapping[str, WellSummary] = field(default_factory=dict)
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

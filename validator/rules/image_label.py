@@ -23,21 +23,21 @@ INTEGER_DTYPES = frozenset(
 
 
 @rule(
-    "image-label.colors.label-value-unique",
+    "image-label.colors.unique-values",
     severity=Severity.ERROR,
     subject=Subject.IMAGE_LABEL,
     anchor="labels-md",
+    anchors={"0.4": "label-md"},
     summary="No two entries of 'colors' have the same label-value.",
 )
 def colors_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
     """All the values under the `label-value` key MUST be unique. (0.4; 0.5: the `colors`
     array "contains one JSON object for each unique custom label".)
 
-    Entries that are exact copies of an earlier one are reported by the schema rule
-    labels.colors.unique-values; this rule reports a repeated label-value on entries that
-    differ otherwise (e.g. in their rgba), which the schema cannot see."""
+    Compared by label-value, so entries that differ otherwise (e.g. in their rgba) count as
+    duplicates too; JSON Schema's ``uniqueItems`` could only see exact copies."""
     colors = image_label.get("colors") if isinstance(image_label, Mapping) else None
-    for i, value, first in repeated_entries(colors, "label-value", kind=int, skip_copies=True):
+    for i, value, first in repeated_entries(colors, "label-value", kind=int, skip_copies=False):
         yield Violation(f"label-value {value} is already the label-value of colors entry "
                         f"{first}", ("colors", i, "label-value"))
 
@@ -47,6 +47,7 @@ def colors_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Vio
     severity=Severity.WARNING,
     subject=Subject.IMAGE_LABEL,
     anchor="labels-md",
+    anchors={"0.4": "label-md"},
     summary="No two entries of 'properties' have the same label-value.",
 )
 def properties_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
@@ -68,6 +69,7 @@ def properties_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator
     severity=Severity.ERROR,
     subject=Subject.IMAGE_LABEL,
     anchor="labels-md",
+    anchors={"0.4": "label-md"},
     summary="source.image is a relative path (not an absolute path or a URL).",
 )
 def source_relative(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
@@ -86,6 +88,7 @@ def source_relative(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
     severity=Severity.ERROR,
     subject=Subject.IMAGE_NODE,
     anchor="labels-md",
+    anchors={"0.4": "label-md"},
     summary="The arrays of a label image have an integer data type (error in 0.5; a warning "
     "in 0.4, where only the layout says so).",
 )

@@ -163,7 +163,7 @@ def source_resolves(ctx: LabelsContext) -> Iterator[Violation]:
     fetches only what the metadata lists, and a path that leaves the validated hierarchy
     cannot be followed at all."""
     parent = ctx.parent
-    for _i, path, summary in _listed(ctx):
+    for _i, _path, summary in _listed(ctx):
         source = summary.label_source
         if source is None or source.startswith("/") or "://" in source:
             continue  # absent; absolute paths and URLs: image-label.source.relative

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from validator.model import Severity
 from validator.rules.context import DocContext, PlateContext, WellSummary
@@ -23,7 +23,7 @@ from validator.rules.registry import Subject, Violation, rule
 _WELL_PATH = re.compile(r"^([A-Za-z0-9]+)/([A-Za-z0-9]+)$")
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     """A JSON integer (``true`` is not one, though Python says so)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -85,13 +85,13 @@ def _wells(plate: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 def _unique_names(plate: Any, key: str, what: str) -> Iterator[Violation]:
     entries = plate.get(key) if isinstance(plate, Mapping) else None
-    for i, name, first in repeated_entries(entries, "name", kind=str, skip_copies=True):
+    for i, name, first in repeated_entries(entries, "name", kind=str, skip_copies=False):
         yield Violation(f"{what} name {name!r} is already the name of {what} {first}",
                         (key, i, "name"))
 
 
 @rule(
-    "plate.rows.name-unique",
+    "plate.rows.unique-names",
     severity=Severity.ERROR,
     subject=Subject.PLATE,
     anchor="plate-md",
@@ -101,13 +101,12 @@ def rows_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `name` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
     NOT be a duplicate of any other `name` in the `rows` list.
 
-    Rows that are exact copies of an earlier row are reported by the schema rule
-    plate.rows.unique-names; this rule reports the same name on rows that differ otherwise."""
+    Compared by name, so rows that differ otherwise count as duplicates too."""
     return _unique_names(plate, "rows", "row")
 
 
 @rule(
-    "plate.columns.name-unique",
+    "plate.columns.unique-names",
     severity=Severity.ERROR,
     subject=Subject.PLATE,
     anchor="plate-md",
@@ -117,8 +116,7 @@ def columns_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `name` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
     NOT be a duplicate of any other `name` in the `columns` list.
 
-    Columns that are exact copies of an earlier column are reported by the schema rule
-    plate.columns.unique-names; this rule reports the same name on columns that differ."""
+    Compared by name, so columns that differ otherwise count as duplicates too."""
     return _unique_names(plate, "columns", "column")
 
 
@@ -264,8 +262,8 @@ def wells_indices_in_range(plate: Any, ctx: DocContext) -> Iterator[Violation]:
              "columnIndex": ("columns", plate.get("columns"))}
     for i, well in _wells(plate):
         for key, (name, entries) in sizes.items():
-            if not isinstance(entries, list):
-                continue
+            if not isinstance(entries, list) or not entries:
+                continue  # the schema reports a missing or empty list
             if _index_in_range(well, key, len(entries)) is False:
                 yield Violation(
                     f"{key} {well[key]} is out of range: the plate has {len(entries)} {name} "
@@ -307,7 +305,7 @@ def wells_indices_match_path(plate: Any, ctx: DocContext) -> Iterator[Violation]
 
 
 @rule(
-    "plate.wells.path-unique",
+    "plate.wells.unique-paths",
     severity=Severity.ERROR,
     subject=Subject.PLATE,
     anchor="plate-md",
@@ -317,11 +315,9 @@ def wells_path_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each well object MUST contain a `path` key whose value MUST be a string specifying the
     path to the well subgroup. (Two wells with one path would be one subgroup.)
 
-    Wells that are exact copies of an earlier well are reported by the schema rule
-    plate.wells.unique; this rule reports a repeated path on wells that differ otherwise
-    (e.g. in their indices)."""
+    Compared by path, so wells that differ otherwise (e.g. in their indices) count too."""
     wells = plate.get("wells") if isinstance(plate, Mapping) else None
-    for i, path, first in repeated_entries(wells, "path", kind=str, skip_copies=True):
+    for i, path, first in repeated_entries(wells, "path", kind=str, skip_copies=False):
         yield Violation(f"well path {path!r} is already the path of well {first}",
                         ("wells", i, "path"))
 
@@ -384,7 +380,7 @@ def field_count_matches_wells(ctx: PlateContext) -> Iterator[Violation]:
     if most > count:
         yield Violation(f"field_count is {count}, but well {largest.node!r} has {most} fields",
                         ("plate", "field_count"))
-    elif most < count and len(found) == len(ctx.wells):
+    elif most < count and ctx.complete and len(found) == len(ctx.wells):
         yield Violation(f"field_count is {count}, but no well has more than {most} fields",
                         ("plate", "field_count"))
 

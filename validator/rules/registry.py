@@ -19,7 +19,7 @@ id, severity, node, document, JSON pointer and spec link. Rule ids are API: neve
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,11 +108,13 @@ class Rule:
     subject: Subject | None
     check: Callable[..., CheckResult] | None = field(compare=False, default=None)
     doc: str = ""
+    #: Anchors that differ by version (0.4's "label-md" became part of 0.5's "labels-md").
+    anchors: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def spec(self, version: str | None) -> str:
-        if version not in self.versions:
+        if version is None or version not in self.versions:
             version = max(self.versions)
-        return spec_url(version, self.anchor)
+        return spec_url(version, self.anchors.get(version, self.anchor))
 
     def applies_to(self, version: str) -> bool:
         return version in self.versions
@@ -179,6 +181,7 @@ def rule(
     anchor: str,
     summary: str,
     versions: Iterable[str] = ALL_VERSIONS,
+    anchors: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
     """Register a check function as the rule ``rule_id``.
 
@@ -196,6 +199,7 @@ def rule(
                 subject=subject,
                 check=func,
                 doc=(func.__doc__ or "").strip(),
+                anchors=dict(anchors or {}),
             )
         )
         return func
@@ -211,6 +215,7 @@ def declare(
     summary: str,
     versions: Iterable[str] = ALL_VERSIONS,
     doc: str = "",
+    anchors: Mapping[str, str] | None = None,
 ) -> Rule:
     """Declare a rule enforced by the engine itself or by a JSON Schema (no check function)."""
     return RULES.add(
@@ -223,5 +228,6 @@ def declare(
             subject=None,
             check=None,
             doc=doc,
+            anchors=dict(anchors or {}),
         )
     )

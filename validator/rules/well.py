@@ -25,7 +25,7 @@ def _images(ome: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
 
 
 @rule(
-    "well.images.path-unique",
+    "well.images.unique-paths",
     severity=Severity.ERROR,
     subject=Subject.WELL,
     anchor="well-md",
@@ -35,11 +35,9 @@ def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `path` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
     NOT be a duplicate of any other `path` in the `images` list.
 
-    Fields that are exact copies of an earlier field are reported by the schema rule
-    well.images.unique-paths; this rule reports a repeated path on fields that differ
-    otherwise (e.g. in their acquisition)."""
+    Compared by path, so fields that differ otherwise (e.g. in their acquisition) count too."""
     images = well.get("images") if isinstance(well, Mapping) else None
-    for i, path, first in repeated_entries(images, "path", kind=str, skip_copies=True):
+    for i, path, first in repeated_entries(images, "path", kind=str, skip_copies=False):
         yield Violation(f"field path {path!r} is already the path of field {first}",
                         ("images", i, "path"))
 

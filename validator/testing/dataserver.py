@@ -9,8 +9,10 @@ synchronous tests and other event loops can use it alike::
         assert server.stats.requests == 1
 
 It never lists directories (a directory is a 404) and never serves anything outside ``root``
-(``..``, absolute paths and symlinks leading out are 404s). It counts requests, 404s, body bytes
-sent, the most requests served at once, and every requested path (:class:`ServerStats`).
+(``..``, absolute paths and symlinks leading out are 404s; a path's symlinks are resolved on
+its first request and remembered, files themselves are read afresh on every request). It
+counts requests, 404s, body bytes sent, the most requests served at once, and every requested
+path (:class:`ServerStats`).
 
 Failure behaviours for tests: ``server.routes[path] = handler`` makes ``handler(request)`` (an
 ``async`` callable returning a :class:`aiohttp.web.StreamResponse`) answer requests for that path

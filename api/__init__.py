@@ -1,0 +1,1 @@
+"""The HTTP service: ``uvicorn api.app:app``. See :mod:`api.app`."""

@@ -1,0 +1,105 @@
+"""The FastAPI application: ``uvicorn api.app:app`` (or ``--factory api.app:create_app``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.jobs.repository import JobRepository, SqliteJobRepository
+from api.jobs.runner import AsyncioJobRunner, JobRunner
+from api.middleware import BodyLimit
+from api.ratelimit import RateLimiter
+from api.routers import jobs, meta, validate, web
+from api.settings import Settings
+from validator import __version__
+from validator.netsafe import Resolve, SafeNetworkPolicy
+
+DESCRIPTION = """\
+Validate OME-Zarr (OME-NGFF 0.4 and 0.5) datasets at public URLs and report every violation.
+
+`POST /v1/validate` waits for the report; `POST /v1/jobs` runs the validation in the
+background. Reports are the JSON of `ome-zarr-validate --format json`. Errors are RFC 9457
+problem documents (`application/problem+json`).
+
+Only public `http`, `https`, `s3` and `gs` URLs are fetched: private, loopback and link-local
+addresses, other schemes and unusual ports are refused unless the operator allows them.
+"""
+
+RunnerFactory = Callable[[JobRepository, SafeNetworkPolicy, Settings], JobRunner]
+
+
+def default_runner(repository: JobRepository, policy: SafeNetworkPolicy,
+                   settings: Settings) -> JobRunner:
+    return AsyncioJobRunner(
+        repository, policy,
+        max_running=settings.max_running_jobs,
+        max_queued=settings.max_queued_jobs,
+        max_per_client=settings.max_jobs_per_client,
+        heartbeat_interval=settings.heartbeat_interval,
+        retention=settings.job_retention_days * 86400.0,
+    )
+
+
+def make_policy(settings: Settings, resolve: Resolve | None = None) -> SafeNetworkPolicy:
+    return SafeNetworkPolicy(
+        allowed_hosts=settings.allowed_hosts,
+        allowed_ports=settings.allowed_ports,
+        resolve=resolve,
+        s3_endpoint=settings.s3_endpoint_url,
+        gcs_endpoint=settings.gcs_endpoint_url,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    resolve: Resolve | None = None,
+    repository: JobRepository | None = None,
+    runner: RunnerFactory = default_runner,
+) -> FastAPI:
+    """Build the app. ``settings`` default to the environment; ``resolve`` replaces the DNS
+    lookup of the network policy (tests); ``repository`` and ``runner`` replace the SQLite
+    store and the in-process runner."""
+    settings = settings if settings is not None else Settings()
+    policy = make_policy(settings, resolve)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = repository if repository is not None else SqliteJobRepository(settings.database)
+        await store.open()
+        job_runner = runner(store, policy, settings)
+        try:
+            await job_runner.start()
+            app.state.repository = store
+            app.state.runner = job_runner
+            yield
+        finally:
+            app.state.runner = None
+            await job_runner.shutdown()
+            app.state.repository = None
+            await store.close()
+
+    app = FastAPI(
+        title="OME-Zarr validator",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.policy = policy
+    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_window)
+    app.state.repository = None
+    app.state.runner = None
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.include_router(validate.router)
+    app.include_router(jobs.router)
+    app.include_router(meta.router)
+    app.include_router(web.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,133 @@
+"""``/v1/jobs``: validation jobs in the background -- submit, follow, cancel, get reports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api import problems
+from api.deps import ClientDep, PolicyDep, RepositoryDep, RunnerDep, SettingsDep, rate_limited
+from api.jobs.models import Job, JobStatus
+from api.jobs.repository import JobRepository
+from api.models import JobCreated, JobOut, JobRequest, ProblemOut
+from api.problems import Problem
+from api.service import accepted, job_response, submit
+from validator.model import Report
+from validator.reporters import REPORTERS
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(rate_limited)])
+
+PROBLEM: dict[str, Any] = {"model": ProblemOut, "content": {problems.MEDIA_TYPE: {}}}
+JobId = Annotated[str, Path(description="The job id from POST /v1/jobs.", max_length=64)]
+
+
+async def _job(repository: JobRepository, job_id: str, *, with_report: bool = False) -> Job:
+    job = await repository.get(job_id, with_report=with_report)
+    if job is None:
+        raise Problem(404, problems.JOB_NOT_FOUND, "No such job",
+                      f"there is no job {job_id!r} (finished jobs are kept for a while only)")
+    return job
+
+
+@router.post(
+    "",
+    name="create_job",
+    summary="Start a validation job",
+    status_code=202,
+    response_model=JobCreated,
+    responses={422: PROBLEM, 429: PROBLEM, 503: PROBLEM},
+)
+async def create_job(
+    body: JobRequest,
+    request: Request,
+    settings: SettingsDep,
+    policy: PolicyDep,
+    runner: RunnerDep,
+    client: ClientDep,
+) -> JSONResponse:
+    """Queues the validation and answers at once with the job's id and status URL."""
+    job = await submit(body, settings=settings, policy=policy, runner=runner, client=client)
+    return accepted(request, job)
+
+
+@router.get(
+    "/{job_id}",
+    name="get_job",
+    summary="A job's status, live progress, and report when done",
+    response_model=JobOut,
+    responses={404: PROBLEM},
+)
+async def get_job(
+    job_id: JobId,
+    request: Request,
+    repository: RepositoryDep,
+    runner: RunnerDep,
+    include_report: Annotated[bool, Query(description="Embed the report when done.")] = True,
+) -> Response:
+    job = await _job(repository, job_id, with_report=include_report)
+    return job_response(request, job, runner.live(job_id), include_report=include_report)
+
+
+@router.delete(
+    "/{job_id}",
+    name="cancel_job",
+    summary="Cancel a queued or running job",
+    response_model=JobOut,
+    responses={404: PROBLEM, 409: PROBLEM},
+)
+async def cancel_job(
+    job_id: JobId, request: Request, repository: RepositoryDep, runner: RunnerDep
+) -> Response:
+    job = await _job(repository, job_id)
+    if job.status.terminal:
+        raise Problem(409, problems.JOB_FINISHED, "Job already finished",
+                      f"the job is {job.status.value}; there is nothing to cancel")
+    if not await runner.cancel(job_id):
+        job = await _job(repository, job_id)
+        if not job.status.terminal:
+            raise Problem(409, problems.JOB_FINISHED, "Job not cancellable here",
+                          "the job runs in another service process")
+    job = await _job(repository, job_id)
+    return job_response(request, job, runner.live(job_id), include_report=False)
+
+
+@router.get(
+    "/{job_id}/report",
+    name="get_job_report",
+    summary="A finished job's report, in any report format",
+    responses={
+        200: {"description": "The report.", "content": {
+            cls.media_type: {} for cls in REPORTERS.values()}},
+        404: PROBLEM,
+        409: PROBLEM,
+        422: PROBLEM,
+    },
+)
+async def get_job_report(
+    job_id: JobId,
+    repository: RepositoryDep,
+    format: Annotated[str, Query(description="A report format: " + ", ".join(
+        sorted(REPORTERS)))] = "json",
+) -> Response:
+    reporter = REPORTERS.get(format)
+    if reporter is None:
+        raise Problem(422, problems.UNKNOWN_FORMAT, "Unknown format",
+                      f"no report format {format!r}; use one of {', '.join(sorted(REPORTERS))}",
+                      formats=sorted(REPORTERS))
+    job = await _job(repository, job_id, with_report=True)
+    if job.status is not JobStatus.DONE or job.report_json is None:
+        detail = f"the job is {job.status.value}" + (f": {job.error}" if job.error else "")
+        raise Problem(409, problems.JOB_NOT_FINISHED, "No report", detail,
+                      job_status=job.status.value)
+    if format == "json":
+        return Response(job.report_json, media_type=reporter.media_type)
+    report_json = job.report_json
+
+    def render() -> str:  # a large report takes a while: not on the event loop
+        return reporter().render(Report.from_dict(json.loads(report_json)))
+
+    return Response(await asyncio.to_thread(render), media_type=reporter.media_type)

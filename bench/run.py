@@ -1,0 +1,308 @@
+"""``python -m bench [SCENARIO ...]``: run benchmarks and print their tables.
+
+Scenarios (default: ``core``):
+
+``core``
+    384 wells (16x24) x 2 fields x 2 levels, NGFF 0.4 and 0.5, 20 ms per request: our CLI and,
+    when installed, yaozarrs (and ome-zarr-models with ``--with-ome-zarr-models``; it takes
+    minutes). The "Done when" of the core issue and the first targets of the speed issue.
+``large``
+    1536 wells (32x48) x 4 fields x 5 levels, 50 ms per request, 64 in flight (our cap and
+    the server's): about 38,000 documents (0.5) and 46,000 (0.4).
+``memory``
+    peak RSS of our CLI on plates of 96, 384 and 1536 wells (2 fields, 2 levels, no delay):
+    flat when memory does not grow with the number of valid nodes.
+``consolidated``
+    the core plate with consolidated metadata, with and without ``--verify-consolidated``.
+``cap``
+    the core 0.5 plate at 20 ms with our default cap against servers that take 16, 64 and
+    unlimited requests at once (politeness: our in-flight never exceeds our cap).
+``cpu``
+    documents per second of our checks and of the whole walk on one core, no network.
+``startup``
+    ``ome-zarr-validate --version`` wall time and the heaviest imports.
+
+Every run prints wall time (fork to exit of the child process, so interpreter start-up
+counts), requests, 404s, bytes, most requests in flight (all counted by the server), peak RSS
+of the child, and the ratio to the latency lower bound max(depth x RTT, documents x RTT /
+concurrency) with depth 4 (plate, well, field, array) and documents = what a validator needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import cpu
+from bench.harness import (
+    CACHE,
+    PlateSpec,
+    Run,
+    Server,
+    Tool,
+    machine,
+    ome_zarr_models,
+    ours,
+    plate,
+    startup_seconds,
+    yaozarrs,
+)
+from validator.options import DEFAULT_CONCURRENCY
+
+SCENARIOS = ("core", "large", "memory", "consolidated", "cap", "cpu", "startup")
+
+
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+             for r in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+RUN_HEADER = ("tool", "NGFF", "wall s", "bound s", "x bound", "requests", "needed", "404s",
+              "KiB", "max in flight", "peak RSS MB", "exit", "note")
+
+
+def _row(r: Run) -> list[Any]:
+    return [r.tool, r.version, f"{r.seconds:.2f}", f"{r.bound:.2f}", f"{r.ratio:.2f}",
+            r.requests, r.documents_needed, r.not_found, r.bytes // 1024, r.max_in_flight,
+            f"{r.max_rss_mb:.0f}", r.status, r.note]
+
+
+def _median(runs: list[Run]) -> Run:
+    ordered = sorted(runs, key=lambda r: r.seconds)
+    best = ordered[len(ordered) // 2]
+    best.extra["all_seconds"] = [round(r.seconds, 3) for r in runs]
+    return best
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.results: list[dict[str, Any]] = []
+        self._startup: float | None = None
+
+    def startup(self) -> float:
+        if self._startup is None:
+            self._startup = startup_seconds()
+        return self._startup
+
+    def record(self, scenario: str, runs: list[Run], **extra: Any) -> None:
+        for r in runs:
+            self.results.append({"scenario": scenario, **r.to_dict(), **extra})
+
+    def repeat(self, server: Server, tool: Tool, files: Any, scenario: str, concurrency: int,
+               times: int, timeout: float | None = None) -> Run:
+        runs = [server.measure(tool, files, scenario, concurrency, timeout)
+                for _ in range(times)]
+        return _median(runs)
+
+    # -- scenarios ----------------------------------------------------------------------------
+
+    def core(self) -> None:
+        a = self.args
+        delay = 0.02
+        tools: list[Tool] = [ours(a.concurrency)]
+        yz = yaozarrs(a.yaozarrs)
+        if yz is not None:
+            tools.append(yz)
+        else:
+            print("(yaozarrs not found: skipped. Install it on its own with `python3 -m venv "
+                  "/tmp/yz && /tmp/yz/bin/pip install yaozarrs fsspec aiohttp`, or pass "
+                  "--yaozarrs PATH / set YAOZARRS)")
+        if a.with_ome_zarr_models:
+            models = ome_zarr_models(None)
+            if models is not None:
+                tools.append(models)
+            else:
+                print("(ome-zarr-models not found: skipped)")
+        concurrency = a.concurrency or DEFAULT_CONCURRENCY
+        startup = self.startup()
+        runs: list[Run] = []
+        for version in a.versions:
+            files = plate(PlateSpec(version))
+            with Server(files.root.parent, delay, None) as server:
+                for tool in tools:
+                    times = 1 if tool.name == "ome-zarr-models" else a.repeat
+                    runs.append(self.repeat(server, tool, files, "core", concurrency, times,
+                                            timeout=a.timeout))
+        print(f"\n## core: 384 wells x 2 fields x 2 levels, {delay * 1000:.0f} ms per request, "
+              f"our cap {concurrency} in flight (server: no cap)")
+        print(f"start-up (ome-zarr-validate --version): {startup:.2f} s; target: wall <= "
+              f"1.5 x bound + start-up\n")
+        print(_table([_row(r) for r in runs], RUN_HEADER))
+        for version in a.versions:
+            mine = next(r for r in runs if r.tool == "ome-zarr-validator" and r.version == version)
+            target = 1.5 * mine.bound + startup
+            line = (f"NGFF {version}: ours {mine.seconds:.2f} s, target {target:.2f} s "
+                    f"({'met' if mine.seconds <= target else 'missed'})")
+            other = next((r for r in runs if r.tool == "yaozarrs" and r.version == version), None)
+            if other is not None:
+                goal = 0.5 if version == "0.5" else 0.3
+                share = mine.seconds / other.seconds
+                line += (f"; {share:.2f} x yaozarrs's {other.seconds:.2f} s (target <= {goal}: "
+                         f"{'met' if share <= goal else 'missed'})")
+            print(line)
+        self.record("core", runs, startup=startup)
+
+    def large(self) -> None:
+        a = self.args
+        delay, cap = 0.05, 64
+        tools = [ours(cap)]
+        if a.large_yaozarrs:
+            yz = yaozarrs(a.yaozarrs)
+            if yz is not None:
+                tools.append(yz)
+        runs = []
+        for version in a.versions:
+            files = plate(PlateSpec(version, rows=32, columns=48, fields=4, levels=5))
+            with Server(files.root.parent, delay, cap) as server:
+                for tool in tools:
+                    runs.append(self.repeat(server, tool, files, "large", cap, 1,
+                                            timeout=a.timeout))
+        print(f"\n## large: 1536 wells x 4 fields x 5 levels, {delay * 1000:.0f} ms per request, "
+              f"{cap} in flight (our cap and the server's); target: within 2 x bound, peak RSS "
+              f"<= 300 MB\n")
+        print(_table([_row(r) for r in runs], RUN_HEADER))
+        self.record("large", runs)
+
+    def memory(self) -> None:
+        a = self.args
+        rows = []
+        for version in a.versions:
+            for r, c in ((8, 12), (16, 24), (32, 48)):
+                files = plate(PlateSpec(version, rows=r, columns=c))
+                with Server(files.root.parent, 0.0, None) as server:
+                    run = self.repeat(server, ours(), files, "memory", DEFAULT_CONCURRENCY, 1)
+                stats = (run.report or {}).get("stats", {})
+                findings = len((run.report or {}).get("findings", []))
+                rows.append([version, r * c, stats.get("documents"), findings,
+                             f"{run.seconds:.2f}", f"{run.max_rss_mb:.0f}"])
+                self.record("memory", [run], wells=r * c)
+        print("\n## memory: peak RSS of the CLI by plate size (2 fields, 2 levels, no delay)\n")
+        print(_table(rows, ("NGFF", "wells", "documents", "findings", "wall s",
+                            "peak RSS MB")))
+
+    def consolidated(self) -> None:
+        a = self.args
+        delay = 0.02
+        concurrency = a.concurrency or DEFAULT_CONCURRENCY
+        runs = []
+        for version in a.versions:
+            files = plate(PlateSpec(version, consolidated=True))
+            with Server(files.root.parent, delay, None) as server:
+                for extra, label in (((), "consolidated"),
+                                     (("--verify-consolidated",), "--verify-consolidated"),
+                                     (("--no-consolidated",), "--no-consolidated")):
+                    tool = ours(a.concurrency, extra)
+                    run = self.repeat(server, tool, files, "consolidated", concurrency, a.repeat)
+                    run.tool = f"ours {label}"
+                    runs.append(run)
+        print(f"\n## consolidated: the core plate with consolidated metadata, "
+              f"{delay * 1000:.0f} ms per request\n")
+        print(_table([_row(r) for r in runs], RUN_HEADER))
+        self.record("consolidated", runs)
+
+    def cap(self) -> None:
+        delay = 0.02
+        files = plate(PlateSpec("0.5"))
+        rows = []
+        for server_cap in (16, 64, None):
+            with Server(files.root.parent, delay, server_cap) as server:
+                run = self.repeat(server, ours(), files, "cap", DEFAULT_CONCURRENCY,
+                                  self.args.repeat)
+            rows.append([server_cap or "none", DEFAULT_CONCURRENCY, f"{run.seconds:.2f}",
+                         run.requests, run.max_in_flight, run.status])
+            self.record("cap", [run], server_cap=server_cap)
+        print(f"\n## cap: the core 0.5 plate, {delay * 1000:.0f} ms per request, servers with a "
+              "cap on requests served at once\n")
+        print(_table(rows, ("server cap", "our cap", "wall s", "requests", "max in flight",
+                            "exit")))
+
+    def cpu(self) -> None:
+        rows = []
+        for version in self.args.versions:
+            files = plate(PlateSpec(version))
+            for r in cpu.measure(files.root, version):
+                rows.append([version, r.measure, r.documents, f"{r.seconds:.3f}",
+                             f"{r.per_second:,.0f}"])
+                self.results.append({"scenario": "cpu", "version": version,
+                                     "measure": r.measure, "documents": r.documents,
+                                     "cpu_seconds": r.seconds,
+                                     "documents_per_second": r.per_second})
+        print("\n## cpu: one core, no network (target: checks >= 5,000 documents/s)\n")
+        print(_table(rows, ("NGFF", "measure", "documents", "CPU s", "documents/s")))
+
+    def startup_(self) -> None:
+        seconds = self.startup()
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import validator.cli"],
+                             capture_output=True, text=True).stderr
+        rows = []
+        for line in out.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3 and parts[1].strip().isdigit():
+                rows.append((int(parts[1]), parts[2].rstrip()))
+        total = next((us for us, name in rows if name.strip() == "validator.cli"), 0)
+        heavy = sorted((r for r in rows if r[1].startswith("  ") and
+                        not r[1].startswith("    ")), reverse=True)[:8]
+        print(f"\n## startup: `ome-zarr-validate --version` {seconds:.3f} s (best of 5); "
+              f"`import validator.cli` {total / 1e6:.3f} s cumulative\n")
+        print(_table([[name.strip(), f"{us / 1000:.1f}"] for us, name in heavy],
+                     ("import (top level under validator.cli)", "ms")))
+        self.results.append({"scenario": "startup", "seconds": seconds,
+                             "import_validator_cli_s": total / 1e6})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenarios", nargs="*", default=["core"],
+                        help=f"which to run: {', '.join(SCENARIOS)} or all (default: core)")
+    parser.add_argument("--versions", default="0.4,0.5", help="NGFF versions (default 0.4,0.5)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per measurement; the median is shown (default 3)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help=f"our --concurrency (default: ours, {DEFAULT_CONCURRENCY})")
+    parser.add_argument("--yaozarrs", metavar="PATH",
+                        help="the yaozarrs executable (default: $YAOZARRS, /tmp/yz/bin/yaozarrs "
+                        "or PATH)")
+    parser.add_argument("--with-ome-zarr-models", action="store_true",
+                        help="also time ome-zarr-models in `core` (minutes per run)")
+    parser.add_argument("--large-yaozarrs", action="store_true",
+                        help="also time yaozarrs in `large`")
+    parser.add_argument("--timeout", type=float, default=900,
+                        help="seconds before a run is killed (default 900)")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="also write every measurement as JSON to FILE")
+    args = parser.parse_args(argv)
+    args.versions = [v.strip() for v in args.versions.split(",") if v.strip()]
+    wanted = list(SCENARIOS) if "all" in args.scenarios else args.scenarios
+    unknown = [s for s in wanted if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    bench = Bench(args)
+    print(f"# ome-zarr-validator benchmarks, {datetime.date.today()}\n{machine()}\n"
+          f"plates cached in {CACHE}")
+    runners: dict[str, Callable[[], None]] = {
+        "core": bench.core, "large": bench.large, "memory": bench.memory,
+        "consolidated": bench.consolidated, "cap": bench.cap, "cpu": bench.cpu,
+        "startup": bench.startup_,
+    }
+    for name in wanted:
+        runners[name]()
+        sys.stdout.flush()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"date": str(datetime.date.today()),
+                                         "machine": machine(), "results": bench.results},
+                                        indent=1, default=str))
+    return 0
+

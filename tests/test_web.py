@@ -1,0 +1,221 @@
+"""The curator page: served by the app, and driven in headless Chromium against the real app
+(under uvicorn) validating a fixture plate from a real data server."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.settings import Settings
+from tests.casekit import ome_of, plate_tree
+from tests.rule_cases import materialize
+from tests.test_api_support import ServiceThread, settings_for
+from validator.testing.dataserver import DataServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+BROKEN_AXIS = "multiscales.axes.space-count"
+
+
+def settings(tmp_path: Path) -> Settings:
+    """The service as deployed, but allowed to fetch from 127.0.0.1 (the data server)."""
+    return settings_for(tmp_path, allowed_hosts=["127.0.0.1"], rate_limit=100_000)
+
+
+# -- served -----------------------------------------------------------------------------------
+
+
+def test_page_and_assets_are_served(tmp_path: Path) -> None:
+    with ServiceThread.create(settings(tmp_path)) as service, service.client() as client:
+        page = client.get("/")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        for needle in ('<label for="url">Dataset URL</label>', 'id="version"', 'id="strict"',
+                       'role="tree"', 'src="/static/app.js"', 'href="/static/style.css"'):
+            assert needle in page.text
+        script = client.get("/static/app.js")
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert "/v1/jobs" in script.text
+        assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+        for missing in ("/static/index.html", "/static/nope.js", "/static/..%2Fapp.py"):
+            response = client.get(missing)
+            assert response.status_code == 404
+            assert response.headers["content-type"] == "application/problem+json"
+        assert "/" not in client.get("/openapi.json").json()["paths"]  # not part of the API
+
+
+# -- in a browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, launched once for this module."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def plate_url(tmp_path: Path) -> Iterator[str]:
+    """A 0.5 plate with one broken field (A/1/0) and one missing level (B/2/1/1)."""
+    tree = plate_tree("0.5")
+    ome_of(tree, "A/1/0", "0.5")["multiscales"][0]["axes"][0]["type"] = "bogus"
+    del tree["B/2/1/1/zarr.json"]
+    materialize(tree, tmp_path / "data" / "plate.ome.zarr")
+    with DataServer(tmp_path / "data") as server:
+        yield f"{server.url}/plate.ome.zarr"
+
+
+@pytest.mark.browser
+def test_curator_validates_a_plate_in_the_browser(
+    browser_page: Any, plate_url: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    with ServiceThread.create(settings(tmp_path)) as service:
+        base = service.url
+        page.goto(base + "/")
+        page.get_by_label("Dataset URL").fill(plate_url)
+        page.get_by_role("button", name="Validate").click()
+        # The report: verdict, the tree opened down to the failing nodes, the findings.
+        expect(page.locator("#verdict")).to_contain_text("Invalid")
+        expect(page.locator("#verdict")).to_contain_text("0.5")
+        assert "?job=" in page.url
+        tree = page.get_by_role("tree")
+        broken = tree.locator('[role=treeitem][data-path="A/1/0"]')
+        expect(broken).to_be_visible()
+        expect(broken).to_contain_text("field")
+        expect(broken.locator(".mark").first).to_have_class("mark error")
+        expect(tree.locator('[data-path="B/2/1"]')).to_be_visible()
+        healthy = tree.locator('[data-path="A/2"]')  # warnings only: listed, left collapsed
+        expect(healthy).to_have_attribute("aria-expanded", "false")
+        findings = page.locator("#findings tbody tr")
+        expect(findings.filter(has_text=BROKEN_AXIS)).to_have_count(1)
+        row = findings.filter(has_text=BROKEN_AXIS)
+        expect(row).to_contain_text("/attributes/ome/multiscales/0/axes")
+        expect(row.get_by_role("link")).to_have_attribute(
+            "href", "https://ngff.openmicroscopy.org/0.5/#multiscale-md")
+        expect(page.locator("#severity-counts")).to_contain_text("2")
+
+        # Keyboard: select the broken field with the arrow keys and Enter.
+        tree.locator("[role=treeitem][tabindex='0']").focus()
+        for _ in range(20):
+            if page.evaluate("document.activeElement.dataset.path") == "A/1/0":
+                break
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        expect(page.locator("#findings-title")).to_contain_text("Findings in A/1/0")
+        # Filter by severity: errors only.
+        severities = page.get_by_role("group", name="Show findings of severity")
+        severities.get_by_label("warnings").uncheck()
+        expect(findings).to_have_count(1)
+        severities.get_by_label("warnings").check()
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-report.png"), full_page=True)
+
+        # Downloads are the job's report in each format.
+        sarif = page.request.get(page.locator("#dl-sarif").get_attribute("href") or "")
+        assert json.loads(sarif.text())["version"] == "2.1.0"
+        junit = page.request.get(page.locator("#dl-junit").get_attribute("href") or "")
+        assert junit.ok and "<testsuites" in junit.text()
+        # The shareable link reloads the report.
+        link = page.locator("#share-link").input_value()
+        page.goto("about:blank")
+        page.goto(link)
+        expect(page.locator("#verdict")).to_contain_text("Invalid")
+        expect(page.get_by_label("Dataset URL")).to_have_value(plate_url)
+    assert not errors, errors
+
+
+def big_plate_job(rows: int = 32, columns: int = 48, fields: int = 2) -> dict[str, Any]:
+    """A finished job of a 1536-well plate with two warnings on every field and one error."""
+    findings = []
+    for r in range(rows):
+        for c in range(columns):
+            for f in range(fields):
+                node = f"{chr(65 + r) if r < 26 else 'A' + chr(65 + r - 26)}/{c + 1}/{f}"
+                for rule in ("multiscales.metadata.present", "multiscales.type.present"):
+                    findings.append({"rule": rule, "severity": "warning", "node": node,
+                                     "document": "zarr.json", "pointer": "/attributes/ome",
+                                     "message": "missing", "spec": "https://example.org/s"})
+    findings.append({"rule": BROKEN_AXIS, "severity": "error", "node": "C/7/1",
+                     "document": "zarr.json", "pointer": "/attributes/ome/multiscales/0/axes",
+                     "message": "bad axes", "spec": "https://example.org/s"})
+    wells = rows * columns
+    report = {
+        "report_version": "1", "target": "https://example.org/big.ome.zarr", "valid": False,
+        "strict": False, "ngff_version": "0.5", "zarr_format": 3, "truncated": False,
+        "skipped": [], "counts": {"error": 1, "warning": len(findings) - 1, "info": 0},
+        "nodes": {"plate": 1, "well": wells, "image": wells * fields,
+                  "array": wells * fields * 2},
+        "stats": {"documents": 1, "requests": 1, "bytes": 1, "seconds": 1.0},
+        "findings": findings,
+    }
+    progress = {"documents": 1, "known": 1, "findings": len(findings), "requests": 1}
+    return {"id": "big", "status": "done", "url": report["target"], "ngff_version": None,
+            "strict": False, "created_at": "", "started_at": None, "finished_at": None,
+            "progress": progress, "valid": False, "truncated": False, "error": None,
+            "error_type": None, "report_url": "/v1/jobs/big/report", "report": report}
+
+
+@pytest.mark.browser
+def test_a_1536_well_plate_renders_lazily(browser_page: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    body = json.dumps(big_plate_job())
+    with ServiceThread.create(settings(tmp_path)) as service:
+        base = service.url
+        page.route("**/v1/jobs/big*", lambda route: route.fulfill(
+            status=200, content_type="application/json", body=body))
+        started = time.monotonic()
+        page.goto(base + "/?job=big")
+        expect(page.locator("#verdict")).to_contain_text("Invalid")
+        seconds = time.monotonic() - started
+        tree = page.get_by_role("tree")
+        expect(tree.locator('[data-path="C/7/1"]')).to_be_visible()  # the way to the error
+        items = tree.locator("[role=treeitem]").count()
+        assert items < 150, items  # not 1536 wells x 2 fields
+        assert page.locator("#findings tbody tr").count() == 200  # first page of 6145
+        page.get_by_role("button", name="Show 200 more").click()
+        expect(page.locator("#findings tbody tr")).to_have_count(400)
+        # Expanding a row with 48 wells renders those wells only.
+        row_a = tree.locator('[data-path="A"]')
+        row_a.click()
+        expect(row_a).to_have_attribute("aria-expanded", "true")
+        assert tree.locator("[role=treeitem]").count() < items + 60
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-big-plate.png"))
+    assert seconds < 10, seconds

@@ -1,0 +1,128 @@
+"""JUnit XML, the test-report format CI systems (GitLab, Jenkins, Azure, ...) display.
+
+One ``<testsuite>`` per report (named by the target) whose ``<properties>`` carry the validator
+and NGFF versions, the verdict and the node counts. One ``<testcase>`` per node that has
+findings (named by its path, ``/`` for the root, which is always present): a ``<failure>`` lists
+the node's errors (and warnings with ``strict``), ``<system-out>`` the findings that do not
+fail. The nodes without findings are one passing ``(other nodes)`` case; a truncated walk adds a
+skipped ``(not checked)`` case.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import ClassVar
+
+from validator.model import Finding, Report, Severity
+from validator.reporters.base import Reporter
+
+SUITE_NAME = "ome-zarr-validator"
+OTHER_NODES = "(other nodes)"
+NOT_CHECKED = "(not checked)"
+
+# Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot represent written as ``\\xNN`` escapes."""
+    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def failing(finding: Finding, strict: bool) -> bool:
+    """Whether ``finding`` makes the report invalid (errors; warnings too with ``strict``)."""
+    return finding.severity is Severity.ERROR or (strict and finding.severity is Severity.WARNING)
+
+
+def describe(finding: Finding) -> str:
+    """One line per finding: severity, rule, where, message, spec link."""
+    where = f"{finding.document}#{finding.pointer}" if finding.document else finding.pointer
+    return (
+        f"{finding.severity.value} {finding.rule} {where or '-'}: {finding.message} "
+        f"({finding.spec})"
+    )
+
+
+def _by_node(report: Report) -> dict[str, list[Finding]]:
+    nodes: dict[str, list[Finding]] = {"": []}
+    for finding in report.findings:
+        nodes.setdefault(finding.node, []).append(finding)
+    return nodes
+
+
+def _properties(suite: ET.Element, report: Report) -> None:
+    from validator import __version__  # late: set at the end of validator/__init__
+
+    values: list[tuple[str, object]] = [
+        ("validator.version", __version__),
+        ("report.target", report.target),
+        ("report.valid", report.valid),
+        ("report.strict", report.strict),
+        ("report.truncated", report.truncated),
+        ("ngff.version", report.ngff_version or ""),
+        ("zarr.format", report.zarr_format or ""),
+        *((f"counts.{k}", v) for k, v in report.counts().items()),
+        *((f"nodes.{k}", v) for k, v in sorted(report.nodes.items())),
+        ("stats.documents", report.stats.documents),
+        ("stats.requests", report.stats.requests),
+    ]
+    properties = ET.SubElement(suite, "properties")
+    for name, value in values:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        ET.SubElement(properties, "property", name=name, value=xml_text(text))
+
+
+def _node_case(suite: ET.Element, report: Report, node: str, findings: list[Finding]) -> bool:
+    """Add the test case of ``node``; True if it fails."""
+    case = ET.SubElement(suite, "testcase", classname=xml_text(report.target),
+                         name=xml_text(node or "/"), time="0")
+    failures = [f for f in findings if failing(f, report.strict)]
+    others = [f for f in findings if not failing(f, report.strict)]
+    if failures:
+        first = failures[0]
+        noun = "problem" if len(failures) == 1 else "problems"
+        failure = ET.SubElement(
+            case, "failure", type=xml_text(first.rule),
+            message=xml_text(f"{len(failures)} {noun}: {first.message}"),
+        )
+        failure.text = xml_text("\n".join(describe(f) for f in failures))
+    if others:
+        ET.SubElement(case, "system-out").text = xml_text("\n".join(describe(f) for f in others))
+    return bool(failures)
+
+
+class JUnitReporter(Reporter):
+    """JUnit XML, one test case per node with findings."""
+
+    media_type: ClassVar[str] = "application/xml"
+    extension: ClassVar[str] = "xml"
+
+    def render(self, report: Report) -> str:
+        seconds = f"{report.stats.seconds:.3f}"
+        root = ET.Element("testsuites", name=SUITE_NAME)
+        suite = ET.SubElement(root, "testsuite", name=xml_text(report.target))
+        _properties(suite, report)
+        by_node = _by_node(report)
+        tests = len(by_node)
+        failures = sum(_node_case(suite, report, n, fs) for n, fs in by_node.items())
+        others = sum(report.nodes.values()) - len(by_node)
+        if others > 0:
+            tests += 1
+            case = ET.SubElement(suite, "testcase", classname=xml_text(report.target),
+                                 name=OTHER_NODES, time="0")
+            ET.SubElement(case, "system-out").text = f"{others} more nodes, without findings"
+        skipped = 0
+        if report.truncated:
+            tests, skipped = tests + 1, 1
+            case = ET.SubElement(suite, "testcase", classname=xml_text(report.target),
+                                 name=NOT_CHECKED, time="0")
+            ET.SubElement(case, "skipped", message="the walk stopped at a limit").text = (
+                xml_text("\n".join(report.skipped))
+            )
+        counts = {"tests": str(tests), "failures": str(failures), "errors": "0",
+                  "skipped": str(skipped), "time": seconds}
+        for element in (root, suite):
+            element.attrib.update(counts)
+        ET.indent(root)
+        return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

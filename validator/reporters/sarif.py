@@ -1,0 +1,157 @@
+"""SARIF 2.1.0: the format code-scanning tools (GitHub, GitLab, IDEs) read.
+
+One run. ``tool.driver.rules`` is the whole rule catalogue (plus any rule id a finding names
+that the catalogue does not know), each with its summary, spec link and default level. Each
+finding is a result whose location names the node (a logical location) and the metadata
+document (a physical location: target URL + node + document); the JSON pointer into that
+document is carried in the location's ``properties.jsonPointer`` (SARIF regions are line and
+column based, and a report has no lines to point at).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from validator.model import Finding, Report, Severity
+from validator.reporters.base import Reporter
+from validator.rules import RULES
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL_NAME = "ome-zarr-validator"
+
+LEVELS: dict[Severity, str] = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+}
+
+
+def target_uri(target: str) -> str:
+    """``target`` as a URI reference: URLs as given, absolute paths as ``file://`` URIs."""
+    if "://" in target:
+        return target.rstrip("/")
+    if target.startswith("/"):
+        return "file://" + quote(target.rstrip("/") or "/")
+    return quote(target.rstrip("/"))
+
+
+def document_uri(target: str, node: str, document: str) -> str:
+    """The URI of ``document`` in ``node`` below ``target`` (just the target without both)."""
+    uri = target_uri(target)
+    tail = "/".join(quote(part) for part in (node.strip("/"), document) if part)
+    if not tail:
+        return uri
+    return f"{uri}/{tail}" if uri else tail
+
+
+def fingerprint(finding: Finding) -> str:
+    """A stable identity of a finding across runs (rule + where), for result matching."""
+    key = "\x1f".join((finding.rule, finding.node, finding.document, finding.pointer))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _rule_descriptor(rule_id: str, version: str | None, spec: str = "") -> dict[str, Any]:
+    rule = RULES.get(rule_id)
+    if rule is None:  # a rule the catalogue does not know: describe it from the finding
+        return {
+            "id": rule_id,
+            "shortDescription": {"text": rule_id},
+            **({"helpUri": spec} if spec else {}),
+        }
+    descriptor: dict[str, Any] = {
+        "id": rule.id,
+        "shortDescription": {"text": rule.summary},
+        "helpUri": rule.spec(version),
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"versions": sorted(rule.versions), "kind": rule.to_dict()["kind"]},
+    }
+    if rule.doc:
+        descriptor["fullDescription"] = {"text": rule.doc}
+    return descriptor
+
+
+def _result(finding: Finding, report: Report, index: int) -> dict[str, Any]:
+    node = finding.node.strip("/")
+    logical: dict[str, Any] = {
+        "name": PurePosixPath(node).name if node else "/",
+        "fullyQualifiedName": node or "/",
+        "kind": "object",
+    }
+    location = {
+        "physicalLocation": {
+            "artifactLocation": {
+                "uri": document_uri(report.target, finding.node, finding.document)
+            },
+            "properties": {"jsonPointer": finding.pointer},
+        },
+        "logicalLocations": [logical],
+        "properties": {
+            "node": finding.node,
+            "document": finding.document,
+            "jsonPointer": finding.pointer,
+        },
+    }
+    return {
+        "ruleId": finding.rule,
+        "ruleIndex": index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [location],
+        "partialFingerprints": {"omeZarrFinding/v1": fingerprint(finding)},
+        "properties": {"severity": finding.severity.value, "spec": finding.spec},
+    }
+
+
+def to_sarif(report: Report) -> dict[str, Any]:
+    """The SARIF log of ``report`` as a JSON-ready dict."""
+    from validator import __version__  # late: set at the end of validator/__init__
+
+    rules = [_rule_descriptor(rule.id, report.ngff_version) for rule in RULES]
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    for finding in report.findings:
+        if finding.rule not in index:
+            index[finding.rule] = len(rules)
+            rules.append(_rule_descriptor(finding.rule, report.ngff_version, finding.spec))
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": rules,
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "properties": {"truncated": report.truncated, "skipped": list(report.skipped)},
+            }
+        ],
+        "results": [_result(f, report, index[f.rule]) for f in report.findings],
+        "properties": {
+            "target": report.target,
+            "valid": report.valid,
+            "strict": report.strict,
+            "ngffVersion": report.ngff_version,
+            "zarrFormat": report.zarr_format,
+            "counts": report.counts(),
+            "nodes": dict(sorted(report.nodes.items())),
+            "stats": report.stats.to_dict(),
+        },
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+class SarifReporter(Reporter):
+    """SARIF 2.1.0 JSON, for code-scanning dashboards."""
+
+    media_type: ClassVar[str] = "application/sarif+json"
+    extension: ClassVar[str] = "sarif"
+
+    def render(self, report: Report) -> str:
+        return json.dumps(to_sarif(report), indent=2) + "\n"
