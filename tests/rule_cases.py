@@ -9,6 +9,9 @@ Each case is a small JSON file:
     instead of ``tree``: one attributes document, run through ``validate_document``.
 ``version``
     "0.4" or "0.5" (must match the file name); ``strict`` (optional) runs with --strict.
+``options``
+    optional: more keyword options of the walk (``Options`` fields, e.g.
+    ``{"verify_consolidated": true}``).
 ``expect``
     findings that must be reported: ``{"rule", "node", "pointer"}`` (``node`` and ``pointer``
     optional, ``severity`` optional). A ``fail-*`` case must report its folder's rule.

@@ -83,9 +83,11 @@ def test_http_requests_equal_the_documents_needed(plates: dict[str, Path], versi
         assert stats.not_found == 0  # no probing at all on a v3 plate
         assert stats.requests == documents
     else:
-        # One zarr.json probe at the root detects the format; nothing else is missing.
-        assert stats.not_found == 1
-        assert stats.requests == documents + 1
+        # At the root only: zarr.json (detects the format) and .zmetadata (consolidated
+        # metadata, asked for beside .zgroup and .zattrs); nothing else is missing.
+        assert stats.not_found == 2
+        assert stats.requests == documents + 2
+        assert stats.paths[f"{root.name}/zarr.json"] == stats.paths[f"{root.name}/.zmetadata"] == 1
     assert report.stats.requests == stats.requests
 
 
@@ -93,7 +95,8 @@ def test_forced_version_skips_format_detection(plates: dict[str, Path]) -> None:
     root = plates["0.4"]
     with DataServer(root.parent) as server:
         report = validate(server.url_for(root.name), ngff_version="0.4")
-        assert server.stats.not_found == 0
+        assert server.stats.paths[f"{root.name}/zarr.json"] == 0
+        assert server.stats.not_found == 1  # .zmetadata: this plate has no consolidated metadata
     assert report.valid
 
 

@@ -19,7 +19,8 @@ def run_case(case: RuleCase, tmp_path: Path) -> Report:
     if "document" in data:
         return validate_document(data["document"], version=case.version, strict=strict)
     root = materialize(data["tree"], tmp_path / "dataset.zarr")
-    return validate(str(root), strict=strict, ngff_version=data.get("ngff_version"))
+    return validate(str(root), strict=strict, ngff_version=data.get("ngff_version"),
+                    **data.get("options", {}))
 
 
 def matches(finding: dict[str, str], expected: dict[str, str]) -> bool:

@@ -6,7 +6,7 @@
 """
 
 from validator.document import validate_document
-from validator.engine import avalidate, validate
+from validator.engine import aiter_validate, avalidate, validate
 from validator.errors import CouldNotValidate, FetchError
 from validator.model import Finding, NodeKind, Report, Severity, Stats
 from validator.options import Options
@@ -25,6 +25,7 @@ __all__ = [
     "Severity",
     "Stats",
     "__version__",
+    "aiter_validate",
     "avalidate",
     "validate",
     "validate_document",

@@ -16,9 +16,9 @@ from typing import Any, NoReturn, TextIO
 
 from validator import __version__
 from validator.document import validate_document
-from validator.engine import avalidate
+from validator.engine import aiter_validate, avalidate
 from validator.errors import CouldNotValidate
-from validator.model import Report
+from validator.model import Finding, Report, Severity
 from validator.options import DEFAULT_CONCURRENCY, MiB, Options
 from validator.reporters import REPORTERS
 from validator.reporters.conformance import render_verdict
@@ -65,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--probe-plate-labels", action="store_true",
                         help="also look for labels groups inside every field of a plate "
                         "(one extra request per field)")
+    parser.add_argument("--no-consolidated", action="store_true",
+                        help="ignore consolidated metadata (.zmetadata, consolidated_metadata "
+                        "in the root zarr.json) and read every document itself")
+    parser.add_argument("--verify-consolidated", action="store_true",
+                        help="read every document as well as the consolidated metadata, "
+                        "check the documents and report where the copy disagrees")
+    parser.add_argument("--sample-wells", type=int, metavar="N",
+                        help="triage: check only N wells of each plate, evenly spread; the "
+                        "report lists what was skipped (default: every well)")
+    parser.add_argument("--fields", choices=("all", "first"), default="all",
+                        help="check all fields of each well (default) or only the first")
     parser.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
                         help="fsspec storage option, e.g. anon=true or "
                         "client_kwargs.endpoint_url=http://host:9000 (repeatable)")
@@ -96,16 +107,23 @@ def parse_storage_options(items: Sequence[str]) -> dict[str, Any]:
 
 
 class ProgressLine:
-    """A live 'documents fetched / known' line on a terminal."""
+    """A live 'documents fetched / known' line on a terminal, with errors and warnings so far."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.shown = False
+        self.errors = 0
+        self.warnings = 0
+
+    def finding(self, finding: Finding) -> None:
+        self.errors += finding.severity is Severity.ERROR
+        self.warnings += finding.severity is Severity.WARNING
 
     def __call__(self, progress: Progress) -> None:
         self.stream.write(
             f"\r\x1b[Kfetched {progress.documents}/{progress.known} documents, "
-            f"{progress.findings} findings"
+            f"{progress.findings} findings ({self.errors} errors, {self.warnings} warnings), "
+            f"{progress.requests} requests"
         )
         self.stream.flush()
         self.shown = True
@@ -149,6 +167,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             deadline=args.deadline,
             storage_options=parse_storage_options(args.storage_option),
             probe_plate_labels=args.probe_plate_labels,
+            consolidated=not args.no_consolidated,
+            verify_consolidated=args.verify_consolidated,
+            sample_wells=args.sample_wells,
+            fields=args.fields,
         )
     except ValueError as exc:
         raise CouldNotValidate(str(exc)) from None
@@ -159,12 +181,27 @@ def run(argv: Sequence[str] | None = None) -> int:
     if not args.no_progress and sys.stderr.isatty():
         progress = ProgressLine(sys.stderr)
     try:
-        report = asyncio.run(avalidate(target, options=options, on_progress=progress))
+        if progress is None:
+            report = asyncio.run(avalidate(target, options=options))
+        else:
+            report = asyncio.run(_stream(target, options, progress))
     finally:
         if progress is not None:
             progress.clear()
     sys.stdout.write(render(report, args.format, sys.stdout))
     return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+async def _stream(target: str, options: Options, progress: ProgressLine) -> Report:
+    """Run the walk as a stream of events that drive the progress line; return the report."""
+    async for event in aiter_validate(target, options=options):
+        if isinstance(event, Report):
+            return event
+        if isinstance(event, Progress):
+            progress(event)
+        else:
+            progress.finding(event)
+    raise AssertionError("aiter_validate ends with the report")
 
 
 def _run_document(args: argparse.Namespace) -> int:

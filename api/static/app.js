@@ -352,9 +352,9 @@
 
   function renderTree() {
     const total = Object.values(state.report.nodes).reduce((a, b) => a + b, 0);
-    $("tree-note").textContent = "Listed: the nodes with findings and the groups above them" +
-      (total ? `, out of ${total} nodes visited; the others have no findings.` : ".") +
-      " Enter or click shows a node's findings; arrow keys move and expand.";
+    $("tree-note").textContent = "The nodes with findings and the groups above them" +
+      (total ? ` (${total} nodes visited in all; the others have no findings).` : ".") +
+      " Click or Enter: show a node's findings; arrow keys: move, open, close.";
     const tree = $("tree");
     tree.replaceChildren(treeItem(state.root, 1));
     (findItem(state.selected) || tree.firstElementChild).tabIndex = 0;
@@ -369,7 +369,8 @@
     const open = kids.length > 0 && state.expanded.has(node.path);
     const status = worst(node.counts);
     const kind = kindOf(node.path, state.kind);
-    const label = node.path ? node.name : (state.report.target || "/");
+    const target = state.report.target.replace(/\/+$/, "");
+    const label = node.path ? node.name : target.slice(target.lastIndexOf("/") + 1) || target || "/";
     const counts = SEVERITIES.filter((s) => node.counts[s]).map((s) => plural(node.counts[s], s)).join(", ");
     const li = el("li", {
       role: "treeitem",
@@ -541,9 +542,8 @@
     return el("tr", { class: f.severity },
       el("td", { class: "sev" }, el("span", { class: `mark ${f.severity}`, "aria-hidden": "true" }, MARKS[f.severity]), ` ${f.severity}`),
       el("td", null, breakable(f.rule)),
-      el("td", null, breakable(f.node || "/")),
       el("td", { text: f.message }),
-      el("td", null, breakable(where)),
+      el("td", null, breakable(f.node || "/"), el("br"), breakable(where)),
       el("td", null, specLink(f.spec)));
   }
 

@@ -173,6 +173,13 @@ def generate() -> None:
         case(rid, "fail-not-image", v, tree, "series entry '2' is a group but not an image",
              [{"rule": rid, "node": "OME", "pointer": ptr(v, "series", 2)}], valid=False)
 
+        # -- series.paths.unique ---------------------------------------------------------
+        rid = "series.paths.unique"
+        case(rid, "pass", v, valid, "two distinct series entries", valid=True)
+        tree = bf2raw_tree(v, series=["0", "1", "0"], xml=ome_xml(3))
+        case(rid, "fail", v, tree, "group 0 is listed twice",
+             [{"rule": rid, "node": "OME", "pointer": ptr(v, "series", 2)}], valid=False)
+
         # -- bf2raw.plate.series ---------------------------------------------------------
         rid = "bf2raw.plate.series"
         case(rid, "pass", v, bf2raw_plate(v), "series lists the plate's four fields",

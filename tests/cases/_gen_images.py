@@ -610,10 +610,8 @@ def _tree_expect(version: str, node: str, tokens: tuple[str | int, ...], in_arra
                  rule: str, severity: str) -> Doc:
     if tokens == ("<dtype>",):
         tokens = ("data_type",) if version == "0.5" else ("dtype",)
-    if in_array:
-        pointer = "".join(f"/{t}" for t in tokens)
-    else:
-        pointer = tree_pointer(version, *tokens)
+    body = "".join(f"/{t}" for t in tokens)
+    pointer = body if in_array else tree_pointer(version, *tokens)
     return {"rule": rule, "node": node, "pointer": pointer, "severity": severity}
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator.model import Severity, join_node
-from validator.rules.context import Bioformats2rawContext, ImageSummary
+from validator.rules.context import Bioformats2rawContext, DocContext, ImageSummary
 from validator.rules.registry import Subject, Violation, rule
 
 XML_NAME = "OME/METADATA.ome.xml"
@@ -420,3 +420,30 @@ def plate_series(ctx: Bioformats2rawContext) -> Iterator[Violation]:
         yield Violation(f"\"series\" does not list the plate's field images {_quote(missing)}",
                         ("series",), node=_ome_node(ctx))
 
+
+
+@rule(
+    "series.paths.unique",
+    severity=Severity.ERROR,
+    subject=Subject.SERIES,
+    anchor="bf2raw",
+    summary="No image group is listed twice in the OME group's \"series\".",
+)
+def series_paths_unique(series: Any, ctx: DocContext) -> Iterator[Violation]:
+    """Every "multiscales" group MUST represent exactly one OME-XML "Image" in the same order
+    as either the series index or the group numbers.
+
+    A group listed twice in "series" would represent two Images. Paths are compared as the
+    walk resolves them (a trailing slash names the same group)."""
+    if not isinstance(series, list):
+        return
+    first: dict[str, int] = {}
+    for i, path in enumerate(series):
+        if not isinstance(path, str):
+            continue
+        key = _key(path)
+        if key in first:
+            yield Violation(f"series entry {path!r} names the same group as entry {first[key]}",
+                            (i,))
+        else:
+            first[key] = i
