@@ -146,6 +146,7 @@ class Child:
     seconds: float
     status: int
     max_rss_mb: float
+    cpu_seconds: float  # user + system time of the child
     stdout: str
     stderr: str
 
@@ -174,7 +175,7 @@ def run_child(argv: Sequence[str], timeout: float | None = None,
         err.seek(0)
         # ru_maxrss is in KiB on Linux.
         return Child(seconds, proc.returncode, usage.ru_maxrss / 1024,
-                     out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+                     usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 
 # -- tools ---------------------------------------------------------------------------------------
@@ -242,6 +243,7 @@ class Run:
     max_rss_mb: float
     documents_needed: int
     bound: float
+    cpu_seconds: float = 0.0
     report: dict[str, Any] | None = None
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -297,7 +299,7 @@ class Server:
             note = f"killed after {timeout:g} s"
         return Run(tool.name, scenario, spec.version, child.seconds, child.status,
                    stats.requests, stats.not_found, stats.bytes, stats.max_in_flight,
-                   child.max_rss_mb, spec.needed, bound, report, note)
+                   child.max_rss_mb, spec.needed, bound, child.cpu_seconds, report, note)
 
 
 def latency_bound(depth: int, documents: int, rtt: float, concurrency: int) -> float:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -67,12 +68,13 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-RUN_HEADER = ("tool", "NGFF", "wall s", "bound s", "x bound", "requests", "needed", "404s",
-              "KiB", "max in flight", "peak RSS MB", "exit", "note")
+RUN_HEADER = ("tool", "NGFF", "wall s", "CPU s", "bound s", "x bound", "requests", "needed",
+              "404s", "KiB", "max in flight", "peak RSS MB", "exit", "note")
 
 
 def _row(r: Run) -> list[Any]:
-    return [r.tool, r.version, f"{r.seconds:.2f}", f"{r.bound:.2f}", f"{r.ratio:.2f}",
+    return [r.tool, r.version, f"{r.seconds:.2f}", f"{r.cpu_seconds:.2f}", f"{r.bound:.2f}",
+            f"{r.ratio:.2f}",
             r.requests, r.documents_needed, r.not_found, r.bytes // 1024, r.max_in_flight,
             f"{r.max_rss_mb:.0f}", r.status, r.note]
 
@@ -289,8 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
     bench = Bench(args)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"# ome-zarr-validator benchmarks, {datetime.date.today()}\n{machine()}\n"
-          f"plates cached in {CACHE}")
+          f"load average before: {load}; plates cached in {CACHE}")
     runners: dict[str, Callable[[], None]] = {
         "core": bench.core, "large": bench.large, "memory": bench.memory,
         "consolidated": bench.consolidated, "cap": bench.cap, "cpu": bench.cpu,

@@ -83,23 +83,26 @@ def browser_page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def plate_url(tmp_path: Path) -> Iterator[str]:
-    """A 0.5 plate with one broken field (A/1/0) and one missing level (B/2/1/1)."""
+def plate_server(tmp_path: Path) -> Iterator[DataServer]:
+    """Serves ``plate.ome.zarr``: a 0.5 plate with one broken field (A/1/0) and one missing
+    level (B/2/1/1)."""
     tree = plate_tree("0.5")
     ome_of(tree, "A/1/0", "0.5")["multiscales"][0]["axes"][0]["type"] = "bogus"
     del tree["B/2/1/1/zarr.json"]
     materialize(tree, tmp_path / "data" / "plate.ome.zarr")
     with DataServer(tmp_path / "data") as server:
-        yield f"{server.url}/plate.ome.zarr"
+        yield server
 
 
 @pytest.mark.browser
 def test_curator_validates_a_plate_in_the_browser(
-    browser_page: Any, plate_url: str, tmp_path: Path
+    browser_page: Any, plate_server: DataServer, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
     page = browser_page
+    plate_url = f"{plate_server.url}/plate.ome.zarr"
+    plate_server.delay = 0.25  # slow enough to see the progress (the walk is 4 levels deep)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -108,6 +111,9 @@ def test_curator_validates_a_plate_in_the_browser(
         page.goto(base + "/")
         page.get_by_label("Dataset URL").fill(plate_url)
         page.get_by_role("button", name="Validate").click()
+        expect(page.locator("#progress-text")).to_contain_text("documents known so far")
+        expect(page.locator("#progress-text")).to_contain_text("findings so far")
+        plate_server.delay = 0
         # The report: verdict, the tree opened down to the failing nodes, the findings.
         expect(page.locator("#verdict")).to_contain_text("Invalid")
         expect(page.locator("#verdict")).to_contain_text("0.5")

@@ -71,6 +71,10 @@ def parse_json(data: bytes, max_depth: int) -> tuple[Any, str | None]:
         return None, f"JSON nested deeper than {max_depth} levels"
     except (UnicodeDecodeError, ValueError) as exc:
         return None, f"not valid JSON: {exc}"
+    # Nesting cannot be deeper than the number of opening brackets (those inside strings
+    # only add to the count): most documents need no walk at all.
+    if isinstance(data, bytes | bytearray) and data.count(b"[") + data.count(b"{") <= max_depth:
+        return value, None
     if _depth_exceeds(value, max_depth):
         return None, f"JSON nested deeper than {max_depth} levels"
     return value, None

@@ -66,6 +66,8 @@ _UNSAFE_PATH = re.compile(r"(^/)|(\\)|(://)|(%[0-9a-fA-F]{2})|([?#])|([\x00-\x1f
 
 def unsafe_path_reason(path: str) -> str | None:
     """Why ``path`` (relative to its group) must not be fetched, or ``None`` when it is safe."""
+    if path.endswith("/"):
+        path = path[:-1]  # "0/" names the same child as "0"
     if not path:
         return "the path is empty"
     if _UNSAFE_PATH.search(path):
@@ -99,6 +101,9 @@ class Group:
     document: str
     attributes: Mapping[str, Any]
     base: str  # JSON pointer of the attributes object inside the document
+    #: False when the metadata exists but could not be read, parsed, or is not a group's:
+    #: that is a finding already, and nothing more is checked or said about the node.
+    readable: bool = True
 
 
 async def gather_bounded(
@@ -321,12 +326,12 @@ class Walk:
             if not exists:
                 return None
             if doc is None:
-                return Group(node, 3, V3_METADATA, {}, "/attributes")
+                return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
             if doc.get("node_type") == "array":
                 self._array_nodes.add(node)
                 self.add_builtin(B.NODE_TYPE, node, V3_METADATA, "/node_type",
                                  "expected a group here, found an array")
-                return Group(node, 3, V3_METADATA, {}, "/attributes")
+                return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
             self._check_v3_group(node, doc)
             attrs = doc.get("attributes", {})
             return Group(node, 3, V3_METADATA, attrs if isinstance(attrs, dict) else {},
@@ -348,7 +353,9 @@ class Walk:
         elif zgroup is not None and zgroup.get("zarr_format") != 2:
             self.add_builtin(B.ZARR_METADATA, node, V2_GROUP, "/zarr_format",
                              f"zarr_format must be 2, found {zgroup.get('zarr_format')!r}")
-        return Group(node, 2, V2_ATTRS, zattrs if isinstance(zattrs, dict) else {}, "")
+        readable = not attrs_exist or zattrs is not None
+        return Group(node, 2, V2_ATTRS, zattrs if isinstance(zattrs, dict) else {}, "",
+                     readable=readable)
 
     def _check_v3_group(self, node: str, doc: Mapping[str, Any]) -> None:
         if doc.get("zarr_format") != 3:
@@ -387,6 +394,8 @@ class Walk:
         """Document checks of one group; returns its version, OME metadata and OME base."""
         declared = declared_version(group.attributes)
         version = self.options.ngff_version or self._version
+        if not group.readable:
+            return version, {}, group.base
         if declared is not None and declared != self._version and not self.options.ngff_version:
             self.add_builtin(
                 B.VERSION_MIXED, group.node, group.document,
@@ -437,6 +446,8 @@ class Walk:
                                                                else "")
             else:
                 document, base = V2_ATTRS, ""
+        if v.document is not None:
+            document, base = v.document, ""
         self.add(Finding(rule.id, v.severity or rule.severity, target, base + pointer(*v.path),
                          v.message, rule.spec(self._version), document))
 
@@ -454,7 +465,7 @@ class Walk:
                                  ome_base + pointer(*tokens),
                                  f"path {path!r} was not followed: {reason}")
                 continue
-            seen.setdefault(path.strip("/") if path.endswith("/") else path, None)
+            seen.setdefault(path.removesuffix("/"), None)
         return list(seen)
 
     # -- visitors ------------------------------------------------------------------------
@@ -615,6 +626,8 @@ class Walk:
         group = await self.open_group(node)
         if group is None:
             return ImageSummary(node=node, exists=False)
+        if not group.readable:
+            return ImageSummary(node=node, exists=True, readable=False)
         _, ome, base = self.check_group(group)
         if "multiscales" not in ome:
             return ImageSummary(node=node, exists=True, is_group=node not in self._array_nodes,
@@ -687,6 +700,8 @@ class Walk:
         group = await self.open_group(node)
         if group is None:
             return WellSummary(node=node, exists=False)
+        if not group.readable:
+            return WellSummary(node=node, exists=True, readable=False)
         _, ome, base = self.check_group(group)
         if "well" not in ome:
             return WellSummary(node=node, exists=True)

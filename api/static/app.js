@@ -386,7 +386,7 @@
       el("span", { class: `mark ${status}`, "aria-hidden": "true", title: WORDS[status] }, MARKS[status]),
       el("span", { class: "node-name", text: label }),
       kind ? el("span", { class: "node-kind", text: kind }) : null,
-      counts ? el("span", { class: "node-counts", text: `(${counts})` }) : null));
+      counts && node.path ? el("span", { class: "node-counts", text: `(${counts})` }) : null));
     if (open) li.append(childGroup(node, kids, level + 1, CHILDREN_PAGE));
     return li;
   }
@@ -524,10 +524,12 @@
     more.textContent = `Show ${Math.min(rest, FINDINGS_PAGE)} more (${rest} not shown)`;
   }
 
+  // "https://ngff.openmicroscopy.org/0.5/#multiscale-md" -> "spec 0.5 § multiscale-md"
   function specLink(url) {
-    if (!/^https?:\/\//.test(url)) return el("span", { text: url });
-    const label = url.replace(/^https?:\/\/[^/]+\//, "") || url;
-    return el("a", { href: url, target: "_blank", rel: "noopener" }, label);
+    if (!/^https?:\/\//.test(url)) return url ? el("span", { class: "spec", text: url }) : null;
+    const match = /^https?:\/\/[^/]+\/([^/#]*)\/?#(.+)$/.exec(url);
+    const label = match ? `spec ${match[1]} § ${match[2]}` : "spec";
+    return el("a", { class: "spec", href: url, target: "_blank", rel: "noopener" }, label);
   }
 
   // Code text that may wrap after "." and "/" only (rule ids, paths, JSON pointers).
@@ -541,10 +543,9 @@
     const where = f.document ? `${f.document}#${f.pointer}` : f.pointer || "–";
     return el("tr", { class: f.severity },
       el("td", { class: "sev" }, el("span", { class: `mark ${f.severity}`, "aria-hidden": "true" }, MARKS[f.severity]), ` ${f.severity}`),
-      el("td", null, breakable(f.rule)),
+      el("td", null, breakable(f.rule), el("br"), specLink(f.spec)),
       el("td", { text: f.message }),
-      el("td", null, breakable(f.node || "/"), el("br"), breakable(where)),
-      el("td", null, specLink(f.spec)));
+      el("td", null, breakable(f.node || "/"), el("br"), breakable(where)));
   }
 
   // -- start -----------------------------------------------------------------------------

@@ -62,6 +62,10 @@ def ptr(version: str, *tokens: str | int) -> str:
     return base + "".join(f"/{t}" for t in tokens)
 
 
+# Where OME-XML findings are: the OME group's METADATA.ome.xml, as a whole.
+XML_AT = {"node": "OME", "document": "METADATA.ome.xml", "pointer": ""}
+
+
 def case(rule: str, name: str, version: str, tree: Tree, description: str,
          expect: list[dict[str, Any]] | None = None, valid: bool | None = None) -> None:
     data: dict[str, Any] = {"description": description, "tree": tree}
@@ -84,7 +88,7 @@ def generate() -> None:
         tree = copy.deepcopy(valid)
         del tree["OME/METADATA.ome.xml"]
         case(rid, "fail-no-xml", v, tree, "no OME/METADATA.ome.xml",
-             [{"rule": rid, "node": "", "pointer": ptr(v), "severity": "warning"}], valid=True)
+             [{"rule": rid, **XML_AT, "severity": "warning"}], valid=True)
 
         # -- bf2raw.ome-xml.valid --------------------------------------------------------
         rid = "bf2raw.ome-xml.valid"
@@ -103,7 +107,7 @@ def generate() -> None:
             tree = copy.deepcopy(valid)
             tree["OME/METADATA.ome.xml"] = broken[what]
             case(rid, f"fail-{what}", v, tree, f"OME-XML problem: {what}",
-                 [{"rule": rid, "node": "", "pointer": ptr(v)}], valid=False)
+                 [{"rule": rid, **XML_AT}], valid=False)
 
         # -- bf2raw.ome-xml.metadata-only ------------------------------------------------
         rid = "bf2raw.ome-xml.metadata-only"
@@ -122,8 +126,8 @@ def generate() -> None:
                 f'<?xml version="1.0"?><OME xmlns="{NS}"><BinaryOnly MetadataFile="x.ome.xml" '
                 'UUID="urn:uuid:00000000-0000-0000-0000-000000000000"/></OME>')
             case(rid, "fail-binary-only", v, binary_only, "a BinaryOnly stub, no Images",
-                 [{"rule": rid, "node": "", "pointer": ptr(v)}], valid=False)
-        case(rid, "fail", v, tree, what, [{"rule": rid, "node": "", "pointer": ptr(v)}],
+                 [{"rule": rid, **XML_AT}], valid=False)
+        case(rid, "fail", v, tree, what, [{"rule": rid, **XML_AT}],
              valid=False)
 
         # -- bf2raw.ome-xml.image-count --------------------------------------------------

@@ -221,7 +221,7 @@ DOC_FAILS: list[DocCase] = [
     ("multiscales.axes.channel-count", "channel-and-custom", _set_axes([C, CUSTOM, Y, X]),
      ("multiscales", 0, "axes"), "error"),
     ("multiscales.axes.unique-names", "copies", _set_axes([Y, Y]),
-     ("multiscales", 0, "axes"), "error"),
+     ("multiscales", 0, "axes", 1, "name"), "error"),
     ("multiscales.axes.name-required", "missing", _set_axes([UNTYPED, Y, {"type": "space"}]),
      ("multiscales", 0, "axes", 2), "error"),
     ("multiscales.axes.name-required", "number", _set_axes([UNTYPED, Y, {**X, "name": 3}]),
@@ -262,7 +262,7 @@ DOC_FAILS: list[DocCase] = [
      _transforms(0, [SCALE, {"type": "translation", "translation": [0, "a"]}]),
      (*CT, 1, "translation", 1), "error"),
     # python: axes
-    ("multiscales.axes.name-unique", "differ-in-unit",
+    ("multiscales.axes.unique-names", "differ-in-unit",
      _set_axes([Y, {**Y, "unit": "nanometer"}]), ("multiscales", 0, "axes", 1, "name"),
      "error"),
     ("multiscales.axes.order", "channel-last", _set_axes([Y, X, C]),
@@ -299,14 +299,10 @@ DOC_FAILS: list[DocCase] = [
      "error"),
     ("omero.channels.list", "object", _omero({"channels": CHANNEL}), ("omero", "channels"),
      "error"),
-    ("omero.channels.color-required", "missing", _channel(lambda c: c.pop("color")),
-     ("omero", "channels", 0), "error"),
     ("omero.channels.color-hex", "name", _channel(lambda c: c.__setitem__("color", "blue")),
      ("omero", "channels", 0, "color"), "error"),
     ("omero.channels.color-hex", "number", _channel(lambda c: c.__setitem__("color", 255)),
      ("omero", "channels", 0, "color"), "error"),
-    ("omero.window.required", "missing", _channel(lambda c: c.pop("window")),
-     ("omero", "channels", 0), "error"),
     ("omero.window.object", "list", _channel(lambda c: c.__setitem__("window", [0, 255])),
      ("omero", "channels", 0, "window"), "error"),
     ("omero.window.min-max", "missing-max", _channel(lambda c: c["window"].pop("max")),
@@ -320,10 +316,22 @@ DOC_FAILS: list[DocCase] = [
 
 # 0.4 only
 DOC_FAILS_04: list[DocCase] = [
+    ("omero.channels.color-required", "missing", _channel(lambda c: c.pop("color")),
+     ("omero", "channels", 0), "error"),
+    ("omero.window.required", "missing", _channel(lambda c: c.pop("window")),
+     ("omero", "channels", 0), "error"),
     ("multiscales.version.present", "missing", _ms_del("version"), ("multiscales", 0),
      "warning"),
     ("multiscales.version.value", "0.3", _ms_set("version", "0.3"),
      ("multiscales", 0, "version"), "error"),
+]
+
+# 0.5 only: the 0.5 text says MUST, the official 0.5 schema does not require them: warnings
+DOC_FAILS_05: list[DocCase] = [
+    ("omero.channels.color-present", "missing", _channel(lambda c: c.pop("color")),
+     ("omero", "channels", 0), "warning"),
+    ("omero.window.present", "missing", _channel(lambda c: c.pop("window")),
+     ("omero", "channels", 0), "warning"),
 ]
 
 # Passing variants beyond the clean document: (rule, what, mutation)
@@ -335,7 +343,7 @@ DOC_PASSES: list[tuple[str, str, Mutation]] = [
     ("multiscales.axes.zyx-order", "zyx", _set_axes([Z, Y, X])),
     ("multiscales.axes.zyx-order", "other-names",
      _set_axes([{**Z, "name": "a"}, {**Y, "name": "b"}, {**X, "name": "c"}])),
-    ("multiscales.axes.name-unique", "distinct", _set_axes(AXES_5D)),
+    ("multiscales.axes.unique-names", "distinct", _set_axes(AXES_5D)),
     ("multiscales.axes.unit-known", "time", _set_axes([{**T, "unit": "millisecond"}, Y, X])),
     ("multiscales.transformations.translation-after-scale", "scale-first",
      _transforms(0, [SCALE, TRANSLATION])),
@@ -355,6 +363,7 @@ DOC_PASSES: list[tuple[str, str, Mutation]] = [
 def write_document_cases(written: set[Path]) -> None:
     fails: list[tuple[DocCase, tuple[str, ...]]] = [(c, VERSIONS) for c in DOC_FAILS]
     fails += [(c, ("0.4",)) for c in DOC_FAILS_04]
+    fails += [(c, ("0.5",)) for c in DOC_FAILS_05]
     for (rule, what, mutate, tokens, severity), versions in fails:
         for version in versions:
             ome = clean_ome(version)

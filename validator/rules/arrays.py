@@ -37,6 +37,10 @@ _FLOAT_WORDS = frozenset({"NaN", "Infinity", "-Infinity"})
 _HEX_FLOAT = re.compile(r"^0x[0-9a-fA-F]+$")
 
 
+def _count(n: int) -> str:
+    return f"{n} {'entry' if n == 1 else 'entries'}"
+
+
 def _v2(ctx: ArrayContext) -> bool:
     return ctx.zarr_format == 2
 
@@ -166,8 +170,8 @@ def chunks_ndim(ctx: ArrayContext) -> Iterator[Violation]:
     value, found, path = _chunks(ctx)
     shape = ctx.document.get("shape")
     if found and isinstance(value, list) and _ints(shape, 0) and len(value) != len(shape):
-        yield Violation(f"the chunk shape has {len(value)} entries but the shape has "
-                        f"{len(shape)}", path)
+        yield Violation(f"the chunk shape has {_count(len(value))} but the shape has "
+                        f"{_count(len(shape))}", path)
 
 
 @rule(
@@ -497,8 +501,8 @@ def dimension_names_valid(ctx: ArrayContext) -> Iterator[Violation]:
         return
     shape = ctx.document.get("shape")
     if _ints(shape, 0) and len(names) != len(shape):
-        yield Violation(f"dimension_names has {len(names)} entries but the shape has "
-                        f"{len(shape)}", ("dimension_names",))
+        yield Violation(f"dimension_names has {_count(len(names))} but the shape has "
+                        f"{_count(len(shape))}", ("dimension_names",))
 
 
 @rule(

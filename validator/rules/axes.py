@@ -47,7 +47,7 @@ def _label(axis: Any, k: int) -> str:
 
 
 @rule(
-    "multiscales.axes.name-unique",
+    "multiscales.axes.unique-names",
     severity=Severity.ERROR,
     subject=Subject.MULTISCALES,
     anchor="axes-md",
@@ -57,11 +57,9 @@ def axes_name_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """[Each axis] MUST contain the field "name" that gives the name for this dimension. The
     values MUST be unique across all "name" fields.
 
-    Axes that are exact copies of an earlier axis are reported by the schema rule
-    multiscales.axes.unique-names (``uniqueItems``); this rule reports the same name on axes
-    that differ otherwise (say in type or unit), so that one problem gives one finding."""
+    Compared by name, so axes that differ otherwise (say in type or unit) count too."""
     for i, axes in iter_axes(multiscales):
-        for k, name, first in repeated_entries(axes, "name", kind=str, skip_copies=True):
+        for k, name, first in repeated_entries(axes, "name", kind=str, skip_copies=False):
             yield Violation(f"axis name {name!r} is already the name of axis {first}",
                             (i, "axes", k, "name"))
 

@@ -26,6 +26,7 @@ from validator.rules.context import Bioformats2rawContext, DocContext, ImageSumm
 from validator.rules.registry import Subject, Violation, rule
 
 XML_NAME = "OME/METADATA.ome.xml"
+XML_FILE = "METADATA.ome.xml"  # the document, relative to the OME group
 OME_NS_BASE = "http://www.openmicroscopy.org/Schemas/OME/"
 OME_2016_06 = OME_NS_BASE + "2016-06"
 #: How many schema errors, or offending Image IDs, a message quotes before counting the rest.
@@ -192,7 +193,8 @@ def ome_xml_present(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """Conforming groups: SHOULD have OME metadata representing the entire collection of
     images in a file named "OME/METADATA.ome.xml"."""
     if ctx.ome_xml is None and not ctx.ome_xml_unreadable:
-        yield Violation(f"there is no {XML_NAME} describing the images of the collection")
+        yield Violation(f"there is no {XML_NAME} describing the images of the collection",
+                        node=_ome_node(ctx), document=XML_FILE)
 
 
 @rule(
@@ -216,7 +218,8 @@ def ome_xml_valid(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     if parsed is None:
         return
     if parsed.problem is not None:
-        yield Violation(f"{XML_NAME} is not OME-XML: {parsed.problem}")
+        yield Violation(f"{XML_NAME} is not OME-XML: {parsed.problem}",
+                        node=_ome_node(ctx), document=XML_FILE)
         return
     if not parsed.schema_checked:
         if parsed.namespace != OME_2016_06:
@@ -225,14 +228,16 @@ def ome_xml_valid(ctx: Bioformats2rawContext) -> Iterator[Violation]:
             why = (f"it is {parsed.size / 2**20:.1f} MiB, more than the "
                    f"{XSD_MAX_BYTES // 2**20} MiB validated here")
         yield Violation(f"{XML_NAME} was not validated against the OME XML Schema: {why}; "
-                        "only its structure was checked", severity=Severity.INFO)
+                        "only its structure was checked", severity=Severity.INFO,
+                        node=_ome_node(ctx), document=XML_FILE)
         return
     if parsed.schema_error_count:
         more = parsed.schema_error_count - len(parsed.schema_errors)
         detail = "; ".join(parsed.schema_errors) + (f"; and {more} more" if more > 0 else "")
         yield Violation(
             f"{XML_NAME} is not valid against the OME {OME_2016_06.rsplit('/', 1)[-1]} XML "
-            f"Schema ({parsed.schema_error_count} errors): {detail}"
+            f"Schema ({parsed.schema_error_count} errors): {detail}",
+            node=_ome_node(ctx), document=XML_FILE,
         )
 
 
@@ -257,7 +262,8 @@ def ome_xml_metadata_only(ctx: Bioformats2rawContext) -> Iterator[Violation]:
         return
     if parsed.binary_only:
         yield Violation(f"{XML_NAME} has a <BinaryOnly/> element; the pixels are in the Zarr "
-                        "arrays, so it must use <MetadataOnly/> in each Image's Pixels")
+                        "arrays, so it must use <MetadataOnly/> in each Image's Pixels",
+                        node=_ome_node(ctx), document=XML_FILE)
     offending = [
         f"{image.id} ({', '.join(f'<{n}/>' for n in dict.fromkeys(image.pixel_data))})"
         if image.pixel_data else f"{image.id} (no <MetadataOnly/>)"
@@ -270,7 +276,8 @@ def ome_xml_metadata_only(ctx: Bioformats2rawContext) -> Iterator[Violation]:
         yield Violation(
             f"{len(offending)} of {len(parsed.images)} Images in {XML_NAME} do not use "
             f"<MetadataOnly/> in their Pixels: {shown}" + (f" and {more} more" if more > 0
-                                                            else "")
+                                                            else ""),
+            node=_ome_node(ctx), document=XML_FILE,
         )
 
 
@@ -341,7 +348,7 @@ def images_consecutive(ctx: Bioformats2rawContext) -> Iterator[Violation]:
                         "bioformats2raw collection must be in groups 0, 1, 2, ...")
         return
     for name, summary in ctx.images.items():
-        if summary.exists and not summary.is_image:
+        if summary.exists and summary.readable and not summary.is_image:
             kind = "a group without \"multiscales\"" if summary.is_group else "not a group"
             yield Violation(
                 f"{name!r} is {kind}; without \"series\", the numbered groups of a "
@@ -373,7 +380,7 @@ def series_images_exist(ctx: Bioformats2rawContext) -> Iterator[Violation]:
             continue  # not a string, unsafe (reported by the walk), or a plate field
         if not summary.exists:
             message = f"series entry {path!r} names no group"
-        elif not summary.is_image:
+        elif summary.readable and not summary.is_image:
             message = f"series entry {path!r} is not an image group (no \"multiscales\")"
         else:
             continue

@@ -61,6 +61,9 @@ class ImageSummary:
 
     node: str
     exists: bool
+    #: False when the group's metadata exists but could not be read or parsed (already a
+    #: finding of its own): checks of the parent then say nothing more about it.
+    readable: bool = True
     is_group: bool = False
     is_image: bool = False
     is_label: bool = False
@@ -78,6 +81,7 @@ class WellSummary:
 
     node: str
     exists: bool
+    readable: bool = True
     is_well: bool = False
     images: tuple[str, ...] = ()
     acquisitions: tuple[Any, ...] = ()

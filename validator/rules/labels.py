@@ -49,7 +49,7 @@ def label_paths_exist(ctx: LabelsContext) -> Iterator[Violation]:
             continue
         if not summary.exists:
             yield Violation(f"label image {path!r} is listed but does not exist", ("labels", i))
-        elif not summary.is_image:
+        elif summary.readable and not summary.is_image:
             yield Violation(f"{path!r} exists but is not a multiscales image", ("labels", i))
 
 

@@ -445,6 +445,6 @@ def wells_exist(ctx: PlateContext) -> Iterator[Violation]:
         if not summary.exists:
             yield Violation(f"well {path!r} is listed but does not exist",
                             ("plate", "wells", i, "path"))
-        elif not summary.is_well:
+        elif summary.readable and not summary.is_well:
             yield Violation(f"{path!r} exists but has no \"well\" metadata",
                             ("plate", "wells", i, "path"))

@@ -86,13 +86,16 @@ class Violation:
     ``node`` names another node: then ``path`` is relative to that node's metadata document
     (for an array: its ``zarr.json`` or ``.zarray``; for a group: its OME metadata object).
     ``severity`` overrides the rule's severity where one rule covers a MUST and a SHOULD
-    case that the spec states in the same sentence (use sparingly).
+    case that the spec states in the same sentence (use sparingly). ``document`` names a
+    document of ``node`` that is not its metadata (e.g. ``METADATA.ome.xml``); the finding
+    then has an empty pointer unless ``path`` is given.
     """
 
     message: str
     path: tuple[PathToken, ...] = ()
     node: str | None = None
     severity: Severity | None = None
+    document: str | None = None
 
 
 CheckResult = Iterable[Violation]

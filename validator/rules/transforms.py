@@ -125,8 +125,8 @@ def vector_length_matches_axes(multiscales: Any, ctx: DocContext) -> Iterator[Vi
                 values = vector(transform, kind)
                 if values is not None and len(values) != len(axes):
                     yield Violation(
-                        f"the {kind} vector has {len(values)} entries but there are "
-                        f"{len(axes)} axes",
+                        f"the {kind} vector has {len(values)} "
+                        f"entr{'y' if len(values) == 1 else 'ies'} but there are {len(axes)} axes",
                         (*path, k, kind),
                         severity=severity,
                     )

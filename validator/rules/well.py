@@ -121,6 +121,6 @@ def images_exist(ctx: WellContext) -> Iterator[Violation]:
         if not summary.exists:
             yield Violation(f"field {path!r} is listed but does not exist",
                             ("well", "images", i, "path"))
-        elif not summary.is_image:
+        elif summary.readable and not summary.is_image:
             yield Violation(f"field {path!r} exists but has no \"multiscales\" metadata",
                             ("well", "images", i, "path"))
