@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
 from api.jobs.repository import JobRepository, SqliteJobRepository
@@ -95,6 +96,15 @@ def create_app(
     app.state.runner = None
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type"],
+            expose_headers=["Location", "Content-Location", "Retry-After"],
+            max_age=600,
+        )
     app.include_router(validate.router)
     app.include_router(jobs.router)
     app.include_router(meta.router)

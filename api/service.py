@@ -42,6 +42,7 @@ def job_options(settings: Settings, body: ValidateRequest) -> Options:
         timeout=settings.request_timeout,
         retries=settings.request_retries,
         max_document_bytes=settings.max_document_bytes,
+        max_consolidated_bytes=settings.max_consolidated_bytes,
         max_json_depth=settings.max_json_depth,
         max_documents=settings.max_documents,
         max_bytes=settings.max_bytes,

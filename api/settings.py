@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(
         default=2 * MiB, ge=1, description="Largest metadata document read (decompressed bytes)."
     )
+    max_consolidated_bytes: int = Field(
+        default=16 * MiB,
+        ge=1,
+        description="Largest root zarr.json or .zmetadata (they may hold the consolidated "
+        "metadata of a whole hierarchy).",
+    )
     max_json_depth: int = Field(default=64, ge=2, description="Deepest JSON nesting accepted.")
     max_documents: int = Field(default=100_000, ge=1, description="Documents read per job at most.")
     max_bytes: int = Field(default=512 * MiB, ge=1, description="Bytes read per job at most.")
@@ -105,6 +111,11 @@ class Settings(BaseSettings):
         default=120, ge=1, description="Requests to /v1 per client address per rate_window."
     )
     rate_window: float = Field(default=60.0, gt=0, description="Seconds of the rate limit window.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins allowed to call the API from a browser (CORS), e.g. "
+        "https://portal.example.org; * for any.",
+    )
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
 
     @field_validator("allowed_hosts", mode="before")
@@ -115,7 +126,7 @@ class Settings(BaseSettings):
             parse_allow_rule(str(entry))  # ValueError -> a clear settings error at start-up
         return value
 
-    @field_validator("allowed_ports", mode="before")
+    @field_validator("allowed_ports", "cors_origins", mode="before")
     @classmethod
     def _ports(cls, value: Any) -> Any:
         return _split(value)

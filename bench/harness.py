@@ -175,7 +175,8 @@ def run_child(argv: Sequence[str], timeout: float | None = None,
         err.seek(0)
         # ru_maxrss is in KiB on Linux.
         return Child(seconds, proc.returncode, usage.ru_maxrss / 1024,
-                     usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+                     usage.ru_utime + usage.ru_stime, out.read().decode(errors="replace"),
+                     err.read().decode(errors="replace"))
 
 
 # -- tools ---------------------------------------------------------------------------------------

@@ -376,6 +376,23 @@ def test_jobs_per_client_and_overall_are_limited(
         data.delay = 0.0
 
 
+def test_cors_is_off_unless_configured(client: httpx.Client,
+                                      start_service: Callable[..., ServiceThread]) -> None:
+    origin = {"Origin": "https://portal.example.org"}
+    assert "access-control-allow-origin" not in client.get("/v1/versions", headers=origin).headers
+    svc = start_service(cors_origins="https://portal.example.org")
+    with svc.client() as c:
+        preflight = c.options("/v1/jobs", headers={
+            **origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://portal.example.org"
+        response = c.get("/v1/versions", headers=origin)
+        assert response.headers["access-control-allow-origin"] == "https://portal.example.org"
+        other = c.get("/v1/versions", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
 # -- meta ---------------------------------------------------------------------------------------
 
 

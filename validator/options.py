@@ -54,6 +54,10 @@ class Options:
     sample_wells: int | None = None
     #: ``"all"`` fields of every well, or only the ``"first"`` one listed.
     fields: str = "all"
+    #: Adapt the number of requests in flight to the server, within ``concurrency``: start at
+    #: 64 (or ``concurrency`` when lower), halve on 429/503, shrink when latency climbs, grow
+    #: while it stays flat (see :mod:`validator.limiter`). ``False``: always ``concurrency``.
+    adaptive: bool = True
 
     def __post_init__(self) -> None:
         if self.ngff_version not in (None, "0.4", "0.5"):

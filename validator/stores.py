@@ -41,6 +41,7 @@ USER_AGENT = "ome-zarr-validator (+https://ngff.openmicroscopy.org)"
 class StoreStats:
     requests: int = 0
     bytes: int = 0
+    throttled: int = 0  # answers that ask the client to slow down (HTTP 429, 503)
 
 
 @runtime_checkable
@@ -123,6 +124,7 @@ class HttpStore:
         self.stats = StoreStats()
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self._session: aiohttp.ClientSession | None = None
+        self._paused_until = 0.0  # monotonic time before which no request is sent
 
     def url(self, key: str) -> str:
         return self.base_url + key
@@ -158,6 +160,10 @@ class HttpStore:
         cap = self.options.max_document_bytes if max_bytes is None else max_bytes
         attempt = 0
         while True:
+            # A Retry-After pauses every request to this server, not only the one it answered.
+            pause = self._paused_until - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
             try:
                 # asyncio.timeout, not wait_for: no extra task per request.
                 async with asyncio.timeout(self.options.timeout):
@@ -167,7 +173,11 @@ class HttpStore:
                     raise FetchError(
                         f"{retry.reason} from {url} after {attempt + 1} tries"
                     ) from None
-                delay = retry.after if retry.after is not None else _backoff(attempt)
+                if retry.after is not None:
+                    self._paused_until = max(self._paused_until, time.monotonic() + retry.after)
+                    delay = 0.0  # the pause above waits
+                else:
+                    delay = _backoff(attempt)
                 attempt += 1
                 await asyncio.sleep(delay)
             except TimeoutError:
@@ -202,6 +212,7 @@ class HttpStore:
                     # Object stores answer 403 for a missing key when listing is not allowed.
                     raise FetchError(f"HTTP {response.status} (access denied) for {url}")
                 if response.status in RETRY_STATUSES:
+                    self.stats.throttled += response.status in (429, 503)
                     raise _Retry(
                         f"HTTP {response.status}", _retry_after(response.headers.get("Retry-After"))
                     )
@@ -212,8 +223,13 @@ class HttpStore:
 
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int) -> bytes:
         declared = response.content_length
-        if declared is not None and declared > cap and "Content-Encoding" not in response.headers:
-            raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
+        if declared is not None and "Content-Encoding" not in response.headers:
+            if declared > cap:
+                raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
+            # The parser never reads past Content-Length: at most `cap` bytes, in one piece.
+            data = await response.read()
+            self.stats.bytes += len(data)
+            return data
         chunks: list[bytes] = []
         size = 0
         # Count what arrives after decompression: a lying Content-Length or a gzip bomb

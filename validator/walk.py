@@ -26,7 +26,8 @@ from validator.consolidated import (
     from_v3,
 )
 from validator.document import check_attributes, declared_version, is_ome, ome_metadata, parse_json
-from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
+from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
+from validator.limiter import Limiter
 from validator.model import Finding, NodeKind, Report, Severity, join_node, pointer
 from validator.options import Options
 from validator.rules import (
@@ -117,10 +118,21 @@ async def gather_bounded(
         for index, item in iterator:
             results[index] = await func(item)
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(min(limit, len(items))):
-            group.create_task(worker())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(limit, len(items))):
+                group.create_task(worker())
+    except BaseExceptionGroup as group_error:
+        # Callers (and Walk.run) expect the exception a worker raised -- BudgetExceeded
+        # above all -- not a group of them: the first one stands for all.
+        raise _first_leaf(group_error) from None
     return results
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 class Walk:
@@ -139,7 +151,8 @@ class Walk:
         self.options = options
         self.report = Report(target=target, ngff_version=None, zarr_format=None,
                              strict=options.strict)
-        self._semaphore = asyncio.Semaphore(options.concurrency)
+        # The cap on requests in flight (per run, so per host): options.concurrency at most.
+        self.limiter = Limiter(options.concurrency, adaptive=options.adaptive)
         self._on_progress = on_progress
         self._on_finding = on_finding
         self._documents = 0
@@ -207,12 +220,20 @@ class Walk:
         cap = None
         if not node and name in (V3_METADATA, V2_CONSOLIDATED):
             cap = max(self.options.max_document_bytes, self.options.max_consolidated_bytes)
-        async with self._semaphore:
-            if cap is not None and getattr(self.store, "accepts_max_bytes", False):
-                get: Any = self.store.get
-                data = await get(key, max_bytes=cap)
-            else:
-                data = await self.store.get(key)
+        stats = self.store.stats
+        async with self.limiter.slot() as outcome:
+            throttled = getattr(stats, "throttled", 0)
+            try:
+                if cap is not None and getattr(self.store, "accepts_max_bytes", False):
+                    get: Any = self.store.get
+                    data = await get(key, max_bytes=cap)
+                else:
+                    data = await self.store.get(key)
+            except BaseException:
+                outcome.failed = True
+                raise
+            finally:
+                outcome.throttled = getattr(stats, "throttled", 0) > throttled
         if data is not None:
             self._documents += 1
         self._progress()
@@ -500,6 +521,13 @@ class Walk:
             return 2
         try:
             data = await self.fetch("", V3_METADATA)
+        except DocumentTooLarge as exc:
+            # It exists, so this is Zarr v3; but a limit of ours stops the walk here: that is
+            # a finding and a truncated report, not a refusal to answer.
+            self.report.zarr_format = 3
+            self.add_builtin(B.DOCUMENT_TOO_LARGE, "", V3_METADATA, "", str(exc))
+            raise BudgetExceeded("the root metadata is larger than the document size limit: "
+                                 "nothing below it was checked") from None
         except FetchError as exc:
             raise CouldNotValidate(f"cannot read {self.store.url(V3_METADATA)}: {exc}") from None
         if data is not None:
@@ -533,6 +561,15 @@ class Walk:
         if "" in self._array_nodes:
             raise CouldNotValidate("the root is a Zarr array, not an OME-Zarr group")
         if not is_ome(root.attributes):
+            if any(f.rule == B.DOCUMENT_TOO_LARGE.id and f.node == ""
+                   for f in self.report.findings):
+                # Not a failure to reach the data but a limit of ours: say so in a report
+                # (finding + truncated) rather than refusing to answer.
+                self.report.truncated = True
+                self.report.skipped.append(
+                    "the root metadata is larger than the document size limit: nothing below "
+                    "it was checked")
+                return
             if any(f.node == "" and f.severity is Severity.ERROR for f in self.report.findings):
                 detail = "; ".join(f.message for f in self.report.findings if f.node == "")
                 raise CouldNotValidate(f"cannot read the root metadata: {detail}")
