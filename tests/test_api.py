@@ -437,7 +437,7 @@ def test_defaults_are_the_documented_ones() -> None:
 
 
 def test_docs_list_every_setting_with_its_default() -> None:
-    text = (ROOT / "docs" / "service.md").read_text()
+    text = (ROOT / "README.md").read_text()
     rows = dict(re.findall(r"^\| `(OME_ZARR_VALIDATOR_\w+)` \| `([^`]*)` \|", text, re.M))
     for name, field in Settings.model_fields.items():
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
