@@ -424,6 +424,30 @@ def test_retry_after_as_an_http_date(tmp_path: Path) -> None:
     assert log[1][0] - log[0][0] >= 0.9  # HTTP dates have one-second resolution
 
 
+# -- local files -------------------------------------------------------------------------------
+
+
+def test_local_reads_move_to_threads_when_the_file_system_is_slow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from validator import stores
+
+    root = make_plate(tmp_path, "0.4")
+    fast = validate(str(root))
+    monkeypatch.setattr(stores, "SLOW_LOCAL_READ", -1.0)  # every read looks slow
+    opened = stores.open_store(str(root), stores.Options())
+    assert isinstance(opened, stores.FsspecStore) and opened._inline
+
+    async def two_reads() -> None:
+        assert await opened.get(".zgroup") is not None
+        assert not opened._inline  # switched after the first read
+        assert await opened.get(".zattrs") is not None
+        assert await opened.get("nothing/.zattrs") is None
+
+    asyncio.run(two_reads())
+    slow = validate(str(root))
+    assert findings(slow) == findings(fast) and slow.nodes == fast.nodes
+
+
 # -- the limiter -------------------------------------------------------------------------------
 
 

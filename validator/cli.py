@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ngff-version", choices=("0.4", "0.5"),
                         help="validate as this version instead of the declared one")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                        help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})")
+                        help=f"requests in flight at most, per host (default "
+                        f"{DEFAULT_CONCURRENCY}; the walk starts at 64 and adapts below it)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds per request (default 30)")
     parser.add_argument("--max-document-size", type=int, default=32 * MiB, metavar="BYTES",
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verify-consolidated", action="store_true",
                         help="read every document as well as the consolidated metadata, "
                         "check the documents and report where the copy disagrees")
+    parser.add_argument("--no-adaptive", action="store_true",
+                        help="keep --concurrency requests in flight instead of adapting to the "
+                        "server (start at 64, back off on 429/503 or rising latency)")
     parser.add_argument("--sample-wells", type=int, metavar="N",
                         help="triage: check only N wells of each plate, evenly spread; the "
                         "report lists what was skipped (default: every well)")
@@ -171,6 +175,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             verify_consolidated=args.verify_consolidated,
             sample_wells=args.sample_wells,
             fields=args.fields,
+            adaptive=not args.no_adaptive,
         )
     except ValueError as exc:
         raise CouldNotValidate(str(exc)) from None

@@ -86,8 +86,9 @@ async def aiter_validate(
     Yields :class:`~validator.walk.Progress` snapshots (at most ten a second, and one at the
     end) and each :class:`~validator.model.Finding` as it is found, then the
     :class:`~validator.model.Report` (whose findings are sorted; the streamed ones come in
-    discovery order). Raises :class:`CouldNotValidate` like :func:`avalidate`. Leaving the
-    loop early (``break``, or closing the iterator) cancels the walk::
+    discovery order). Raises :class:`CouldNotValidate` like :func:`avalidate`. Closing the
+    iterator early (``await events.aclose()``; an abandoned one is closed by the event loop)
+    cancels the walk::
 
         async for event in aiter_validate(url, concurrency=32):
             if isinstance(event, Finding):
@@ -102,7 +103,9 @@ async def aiter_validate(
     )
     try:
         while True:
-            if queue.empty() and task.done():
+            while not queue.empty():  # what arrived meanwhile, without a wait per event
+                yield queue.get_nowait()
+            if task.done():
                 break
             getter = asyncio.ensure_future(queue.get())
             await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)

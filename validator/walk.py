@@ -3,8 +3,11 @@
 The Zarr format is detected once, at the root; every other document is read by the name its
 format gives it, only where a parent's metadata names a child (plate → wells → fields →
 arrays, image → arrays, labels group → label images, bioformats2raw → series). Directories are
-never listed. Independent documents are fetched concurrently, bounded by a semaphore. Each node
-kind has its own visitor; parents keep small summaries of their children, never documents.
+never listed. Independent documents are fetched concurrently, bounded by a
+:class:`~validator.limiter.Limiter` (the cap on requests in flight, adapting to the server
+below it). When the root holds consolidated metadata the documents are taken from that copy
+(:mod:`validator.consolidated`) instead of being fetched. Each node kind has its own visitor;
+parents keep small summaries of their children, never documents.
 """
 
 from __future__ import annotations
@@ -254,6 +257,7 @@ class Walk:
             return value, exists
         has_copy, copied = copy.take(join_node(node, name))
         if has_copy and not self.options.verify_consolidated:
+            self._check_budget()
             self._known += 1
             self._documents += 1
             self._progress()
