@@ -66,14 +66,17 @@ class PlateSpec:
 
     @property
     def needed(self) -> int:
-        """Metadata documents a full validation must read (row groups are never named).
+        """Metadata documents a full validation must read.
 
-        0.5: one ``zarr.json`` per plate, well, field and array. 0.4: ``.zgroup`` and
-        ``.zattrs`` per group, ``.zarray`` per array (an array's own ``.zattrs`` holds
-        nothing OME-Zarr defines).
+        0.5: one ``zarr.json`` per plate, row, well, field and array. 0.4: ``.zgroup`` and
+        ``.zattrs`` per plate, well and field group, ``.zgroup`` per row group (it must be a
+        group; its attributes hold nothing), ``.zarray`` per array (an array's own
+        ``.zattrs`` holds nothing OME-Zarr defines).
         """
         groups = 1 + self.wells + self.images
-        return groups + self.arrays if self.version == "0.5" else 2 * groups + self.arrays
+        if self.version == "0.5":
+            return groups + self.rows + self.arrays
+        return 2 * groups + self.rows + self.arrays
 
     @property
     def depth(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,20 @@ def test_list_rules() -> None:
         assert set(r) >= {"id", "severity", "versions", "spec", "summary"}
         assert r["spec"].startswith("https://ngff.openmicroscopy.org/")
     assert cli("--list-rules").stdout.strip().endswith(f"{len(rules)} rules")
+
+
+def test_public_only_refuses_loopback_without_a_request(datasets: dict[str, Path]) -> None:
+    with DataServer(datasets["valid"].parent) as server:
+        url = server.url_for("valid.zarr")
+        refused = cli(url, "--public-only")
+        assert refused.returncode == 2
+        assert "loopback" in refused.stderr
+        assert server.stats.requests == 0  # refused before any connection
+        assert cli(str(datasets["valid"]), "--public-only").returncode == 2  # no local paths
+        opened = subprocess.run(
+            [sys.executable, "-m", "validator.cli", url, "--public-only"],
+            capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "OME_ZARR_VALIDATOR_ALLOWED_HOSTS": "127.0.0.1"},
+        )
+        assert opened.returncode == 0, opened.stderr
+        assert server.stats.requests > 0

@@ -75,9 +75,10 @@ def test_http_requests_equal_the_documents_needed(plates: dict[str, Path], versi
         report = validate(server.url_for(root.name))
         stats = server.stats
     assert report.valid, report.errors
-    # plate + 4 wells + 8 fields + 16 arrays; Zarr v2 has .zgroup and .zattrs per group.
-    groups, arrays = 1 + 4 + 8, 16
-    documents = groups + arrays if version == "0.5" else 2 * groups + arrays
+    # plate + 4 wells + 8 fields + 16 arrays; Zarr v2 has .zgroup and .zattrs per group;
+    # the 2 row groups are read for their group metadata only (zarr.json or .zgroup).
+    groups, rows, arrays = 1 + 4 + 8, 2, 16
+    documents = (groups if version == "0.5" else 2 * groups) + rows + arrays
     assert report.stats.documents == documents
     if version == "0.5":
         assert stats.not_found == 0  # no probing at all on a v3 plate
@@ -195,3 +196,9 @@ def test_validate_document_forms() -> None:
     deep = "[" * 100_000 + "]" * 100_000
     assert [f.rule for f in validate_document(deep).errors] == ["io.document.too-deep"]
     assert [f.rule for f in validate_document(b"\xff").errors] == ["io.document.invalid-json"]
+
+
+async def test_sync_facade_works_inside_a_running_loop(plates: dict[str, Path]) -> None:
+    # As in a notebook: validate() called while an event loop runs in this thread.
+    report = validate(str(plates["0.4"]))
+    assert report.valid and report.nodes["well"] == 4

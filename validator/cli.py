@@ -23,6 +23,7 @@ from validator.options import DEFAULT_CONCURRENCY, MiB, Options
 from validator.reporters import REPORTERS
 from validator.reporters.conformance import render_verdict
 from validator.rules import RULES
+from validator.stores import NetworkPolicy
 from validator.walk import Progress
 
 EXIT_VALID = 0
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage-option", action="append", default=[], metavar="KEY=VALUE",
                         help="fsspec storage option, e.g. anon=true or "
                         "client_kwargs.endpoint_url=http://host:9000 (repeatable)")
+    parser.add_argument("--public-only", action="store_true",
+                        help="fetch only from the public internet, as the service does (SSRF "
+                        "defence; OME_ZARR_VALIDATOR_ALLOWED_HOSTS opens hosts)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress line on stderr")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -180,16 +184,24 @@ def run(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         raise CouldNotValidate(str(exc)) from None
     target = args.target
-    if "://" not in target and not Path(target).exists():
+    policy = None
+    if args.public_only:
+        from validator.netsafe import SafeNetworkPolicy
+
+        try:
+            policy = SafeNetworkPolicy.from_env()
+        except ValueError as exc:
+            raise CouldNotValidate(f"OME_ZARR_VALIDATOR_ALLOWED_HOSTS: {exc}") from None
+    elif "://" not in target and not Path(target).exists():
         raise CouldNotValidate(f"{target}: no such file or directory")
     progress = None
     if not args.no_progress and sys.stderr.isatty():
         progress = ProgressLine(sys.stderr)
     try:
         if progress is None:
-            report = asyncio.run(avalidate(target, options=options))
+            report = asyncio.run(avalidate(target, options=options, policy=policy))
         else:
-            report = asyncio.run(_stream(target, options, progress))
+            report = asyncio.run(_stream(target, options, progress, policy))
     finally:
         if progress is not None:
             progress.clear()
@@ -197,9 +209,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 
-async def _stream(target: str, options: Options, progress: ProgressLine) -> Report:
+async def _stream(
+    target: str, options: Options, progress: ProgressLine, policy: NetworkPolicy | None
+) -> Report:
     """Run the walk as a stream of events that drive the progress line; return the report."""
-    async for event in aiter_validate(target, options=options):
+    async for event in aiter_validate(target, options=options, policy=policy):
         if isinstance(event, Report):
             return event
         if isinstance(event, Progress):

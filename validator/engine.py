@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -123,5 +124,15 @@ async def aiter_validate(
 
 
 def validate(target: Any, **kwargs: Any) -> Report:
-    """Synchronous :func:`avalidate` (runs its own event loop)."""
-    return asyncio.run(avalidate(target, **kwargs))
+    """Synchronous :func:`avalidate` (runs its own event loop).
+
+    Called where an event loop is already running (a notebook, an async web handler), it runs
+    the walk on a loop of its own in a worker thread rather than failing; from async code,
+    prefer ``await avalidate(...)``.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(avalidate(target, **kwargs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, avalidate(target, **kwargs)).result()

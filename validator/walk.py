@@ -704,15 +704,29 @@ class Walk:
                    if isinstance(w, Mapping)] if isinstance(wells, list) else []
         paths = self.safe_children(group, base, entries)
         visited = self._sample_wells(group.node, paths)
-        summaries = await gather_bounded(
-            visited, lambda p: self.visit_well(join_node(group.node, p), plate),
-            self.options.concurrency,
+        rows = list(dict.fromkeys(p.split("/", 1)[0] for p in visited if "/" in p))
+        summaries, row_groups = await asyncio.gather(
+            gather_bounded(visited, lambda p: self.visit_well(join_node(group.node, p), plate),
+                           self.options.concurrency),
+            # The row groups are named by no metadata but MUST exist: one document each,
+            # read alongside the wells (no round trip added).
+            gather_bounded(rows, lambda r: self.group_exists(join_node(group.node, r)),
+                           self.options.concurrency),
         )
         ctx = PlateContext(group.node, self._version, ome, dict(zip(visited, summaries,
                                                                      strict=True)),
-                           complete=len(visited) == len(paths))
+                           complete=len(visited) == len(paths),
+                           row_groups=dict(zip(rows, row_groups, strict=True)))
         self.run_rules(Subject.PLATE_NODE, ctx, group.node, location=(group.document, base))
         return ctx.wells
+
+    async def group_exists(self, node: str) -> bool:
+        """Whether a Zarr group is at ``node``: one document (.zgroup, or zarr.json)."""
+        if self.report.zarr_format == 3:
+            doc, _ = await self.read_json(node, V3_METADATA)
+            return doc is not None and doc.get("node_type") == "group"
+        doc, _ = await self.read_json(node, V2_GROUP)
+        return doc is not None
 
     def _sample_wells(self, node: str, paths: list[str]) -> list[str]:
         """``options.sample_wells`` of a plate's wells, evenly spread; the rest is recorded."""

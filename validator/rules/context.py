@@ -138,6 +138,8 @@ class PlateContext:
     ome: Mapping[str, Any]
     wells: Mapping[str, WellSummary] = field(default_factory=dict)
     complete: bool = True
+    #: For each row (first segment of the visited wells' paths): whether a Zarr group is there.
+    row_groups: Mapping[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

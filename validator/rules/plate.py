@@ -448,3 +448,33 @@ def wells_exist(ctx: PlateContext) -> Iterator[Violation]:
         elif summary.readable and not summary.is_well:
             yield Violation(f"{path!r} exists but has no \"well\" metadata",
                             ("plate", "wells", i, "path"))
+
+
+@rule(
+    "plate.rows.group-exists",
+    severity=Severity.ERROR,
+    subject=Subject.PLATE_NODE,
+    anchor="hcs-layout",
+    summary="Each row of wells is a Zarr group between the plate and its wells.",
+)
+def row_groups_exist(ctx: PlateContext) -> Iterator[Violation]:
+    """Three groups MUST be defined above the images: [...] the group above the well defines
+    a row of wells [...]. (A row group with no group metadata is not a Zarr group: in Zarr v3
+    there are no implicit groups, in v2 a group has a ``.zgroup``.)"""
+    plate = ctx.ome.get("plate")
+    wells = plate.get("wells") if isinstance(plate, Mapping) else None
+    if not isinstance(wells, list):
+        return
+    reported: set[str] = set()
+    for i, well in enumerate(wells):
+        path = well.get("path") if isinstance(well, Mapping) else None
+        if not isinstance(path, str) or "/" not in path:
+            continue
+        row = path.split("/", 1)[0]
+        if ctx.row_groups.get(row, True) or row in reported:
+            continue
+        if not any(w.exists for p, w in ctx.wells.items() if p.split("/", 1)[0] == row):
+            continue  # the whole row is gone: the missing wells say it already
+        reported.add(row)
+        yield Violation(f"the row group {row!r} above well {path!r} has no Zarr group "
+                        "metadata", ("plate", "wells", i, "path"))
