@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.testing.dataserver import DataServer
-from validator.testing.plates import write_plate
+from validator.testing.plates import describe_downscaling, write_plate
 
 CACHE = Path(os.environ.get("OZV_BENCH_CACHE", Path(tempfile.gettempdir()) / "ozv-bench"))
 
@@ -119,19 +119,6 @@ def plate(spec: PlateSpec, cache: Path = CACHE) -> PlateFiles:
                                          else 0)}))
     existing = json.loads(marker.read_text())["documents"]
     return PlateFiles(spec, root, existing, time.perf_counter() - started)
-
-
-def describe_downscaling(root: Path, version: str, images: list[str]) -> None:
-    """Add the SHOULD members ome-zarr-py leaves out (``type``, ``metadata``) to every image."""
-    name = ".zattrs" if version == "0.4" else "zarr.json"
-    for image in images:
-        path = root / image / name
-        doc = json.loads(path.read_text())
-        ome = doc if version == "0.4" else doc["attributes"]["ome"]
-        for multiscale in ome["multiscales"]:
-            multiscale["type"] = "local_mean"
-            multiscale["metadata"] = {"method": "skimage.transform.downscale_local_mean"}
-        path.write_text(json.dumps(doc, indent=2))
 
 
 def consolidate(root: Path, version: str) -> None:

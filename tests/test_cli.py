@@ -146,3 +146,16 @@ def test_public_only_refuses_loopback_without_a_request(datasets: dict[str, Path
         )
         assert opened.returncode == 0, opened.stderr
         assert server.stats.requests > 0
+
+
+def test_demo_runs_the_quick_start() -> None:
+    result = subprocess.run([sys.executable, "-m", "validator.demo"], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    verdicts = [line.split()[0] for line in result.stdout.splitlines()
+                if line.startswith(("VALID", "INVALID"))]
+    assert verdicts == ["VALID", "INVALID"]
+    for rule in ("plate.acquisitions.id-unique", "plate.wells.indices-match-path",
+                 "multiscales.dimension-names.match-axes", "well.images.exist"):
+        assert rule in result.stdout
+    assert "0 errors, 0 warnings" in result.stdout  # the clean sample has no finding

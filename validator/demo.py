@@ -17,7 +17,7 @@ from pathlib import Path
 from validator import validate
 from validator.reporters import REPORTERS
 from validator.testing.dataserver import DataServer
-from validator.testing.plates import write_plate
+from validator.testing.plates import describe_downscaling, write_plate
 
 
 def _break(root: Path) -> None:
@@ -45,7 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if report.valid else 1
     with tempfile.TemporaryDirectory(prefix="ome-zarr-demo-") as tmp:
         clean = Path(tmp) / "plate.ome.zarr"
-        info = write_plate(clean, version="0.5", rows=4, columns=6, fields=2, levels=2)
+        # Units and a downscaling description: the SHOULDs ome-zarr-py leaves out, so that
+        # the clean sample has no finding at all.
+        units = {"x": "micrometer", "y": "micrometer", "z": "micrometer", "t": "second"}
+        info = write_plate(clean, version="0.5", rows=4, columns=6, fields=2, levels=2,
+                           units=units)
+        describe_downscaling(clean, "0.5", info.images)
         broken = Path(tmp) / "broken.ome.zarr"
         shutil.copytree(clean, broken)
         _break(broken)

@@ -31,7 +31,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["DEFAULT_AXES", "PlateInfo", "column_names", "row_names", "write_plate"]
+__all__ = [
+    "DEFAULT_AXES",
+    "PlateInfo",
+    "column_names",
+    "describe_downscaling",
+    "row_names",
+    "write_plate",
+]
 
 Version = Literal["0.4", "0.5"]
 
@@ -365,3 +372,16 @@ def write_plate(
         documents=documents,
         nodes=nodes,
     )
+
+
+def describe_downscaling(root: Path, version: str, images: list[str]) -> None:
+    """Add the SHOULD members ome-zarr-py leaves out (``type``, ``metadata``) to every image."""
+    name = ".zattrs" if version == "0.4" else "zarr.json"
+    for image in images:
+        path = root / image / name
+        doc = json.loads(path.read_text())
+        ome = doc if version == "0.4" else doc["attributes"]["ome"]
+        for multiscale in ome["multiscales"]:
+            multiscale["type"] = "local_mean"
+            multiscale["metadata"] = {"method": "skimage.transform.downscale_local_mean"}
+        path.write_text(json.dumps(doc, indent=2))
