@@ -105,6 +105,22 @@ class JobOut(BaseModel):
     report: ReportOut | None = Field(default=None, description="The report, once done.")
 
 
+class NodeOut(BaseModel):
+    path: str = Field(description="Store-relative path of the node.")
+    name: str = Field(description="The last segment of the path.")
+    kind: str = Field(description="image, label-image, labels, plate, well, array, "
+                      "bioformats2raw, series or group.")
+    children: int = Field(description="How many children of the node were visited.")
+
+
+class NodesOut(BaseModel):
+    """A page of the children of one node that a job's walk visited, in natural order."""
+
+    parent: str = Field(description="The parent's path ('' = root).")
+    total: int = Field(description="How many children the parent has (all pages).")
+    nodes: list[NodeOut]
+
+
 # -- meta --------------------------------------------------------------------------------------
 
 

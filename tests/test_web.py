@@ -87,11 +87,14 @@ def browser_page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def plate_server(tmp_path: Path) -> Iterator[DataServer]:
-    """Serves ``plate.ome.zarr``: a 0.5 plate with one broken field (A/1/0) and one missing
-    level (B/2/1/1)."""
+    """Serves ``plate.ome.zarr``: a 0.5 plate with one broken field (A/1/0), one missing
+    level (B/2/1/1) and one well without findings (B/1)."""
     tree = plate_tree("0.5")
     ome_of(tree, "A/1/0", "0.5")["multiscales"][0]["axes"][0]["type"] = "bogus"
     del tree["B/2/1/1/zarr.json"]
+    for field in ("B/1/0", "B/1/1"):
+        ome_of(tree, field, "0.5")["multiscales"][0].update(
+            type="gaussian", metadata={"method": "skimage.transform.pyramid_gaussian"})
     materialize(tree, tmp_path / "data" / "plate.ome.zarr")
     with DataServer(tmp_path / "data") as server:
         yield server
@@ -137,8 +140,26 @@ def test_curator_validates_a_plate_in_the_browser(
             "href", "https://ngff.openmicroscopy.org/0.5/#multiscale-md")
         expect(page.locator("#severity-counts")).to_contain_text("2")
 
+        # The healthy well is in the tree too (from the nodes the job visited), closed; its
+        # fields and levels are fetched when it is opened.
+        well = tree.locator('[role=treeitem][data-path="B/1"]')
+        expect(well).to_have_attribute("aria-expanded", "false")
+        expect(well.locator(".mark").first).to_have_class("mark ok")
+        expect(well.locator(".node-kind").first).to_have_text("well")
+        expect(tree.locator('[data-path="B/1/0"]')).to_have_count(0)
+        well.locator(".twisty").first.click()
+        expect(well).to_have_attribute("aria-expanded", "true")
+        field = tree.locator('[role=treeitem][data-path="B/1/1"]')
+        expect(field.locator(".mark").first).to_have_class("mark ok")
+        expect(field).to_have_attribute("aria-expanded", "false")
+        field.locator(".twisty").first.click()
+        level = tree.locator('[role=treeitem][data-path="B/1/1/1"]')
+        expect(level.locator(".node-kind")).to_have_text("level")
+        expect(level).not_to_have_attribute("aria-expanded", "false")
+
         # Keyboard: select the broken field with the arrow keys and Enter.
         tree.locator("[role=treeitem][tabindex='0']").focus()
+        page.keyboard.press("Home")
         for _ in range(20):
             if page.evaluate("document.activeElement.dataset.path") == "A/1/0":
                 break

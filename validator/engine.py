@@ -11,7 +11,7 @@ from validator.errors import CouldNotValidate
 from validator.model import Finding, Report
 from validator.options import Options
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
-from validator.walk import FindingCallback, Progress, ProgressCallback, Walk
+from validator.walk import FindingCallback, NodeCallback, Progress, ProgressCallback, Walk
 
 
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
@@ -33,6 +33,7 @@ async def avalidate(
     store: Store | None = None,
     on_progress: ProgressCallback | None = None,
     on_finding: FindingCallback | None = None,
+    on_node: NodeCallback | None = None,
     **overrides: Any,
 ) -> Report:
     """Validate the OME-Zarr hierarchy at ``target`` and return a report of every violation.
@@ -40,14 +41,15 @@ async def avalidate(
     ``target`` is a URL (http, https, s3, gs, file, memory, ...), a local path, an fsspec
     mapper or a zarr Group. Keyword ``overrides`` are :class:`Options` fields (``strict``,
     ``ngff_version``, ``concurrency``, ``storage_options``, ...). Raises
-    :class:`CouldNotValidate` when the target cannot be checked at all.
+    :class:`CouldNotValidate` when the target cannot be checked at all. ``on_node(path,
+    kind)`` is called once for each node visited (the report keeps counts only).
     """
     opts = _options(options, overrides)
     own_store = store is None
     if store is None:
         store = open_store(target, opts, policy)
     walk = Walk(store, opts, describe_target(target), on_progress=on_progress,
-                on_finding=on_finding)
+                on_finding=on_finding, on_node=on_node)
     try:
         if opts.deadline is not None:
             try:
@@ -80,6 +82,7 @@ async def aiter_validate(
     options: Options | None = None,
     policy: NetworkPolicy | None = None,
     store: Store | None = None,
+    on_node: NodeCallback | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Event]:
     """Validate like :func:`avalidate`, yielding events while the walk proceeds.
@@ -89,7 +92,7 @@ async def aiter_validate(
     :class:`~validator.model.Report` (whose findings are sorted; the streamed ones come in
     discovery order). Raises :class:`CouldNotValidate` like :func:`avalidate`. Closing the
     iterator early (``await events.aclose()``; an abandoned one is closed by the event loop)
-    cancels the walk::
+    cancels the walk. ``on_node`` is passed to :func:`avalidate` (nodes are not yielded)::
 
         async for event in aiter_validate(url, concurrency=32):
             if isinstance(event, Finding):
@@ -100,7 +103,8 @@ async def aiter_validate(
     queue: asyncio.Queue[Progress | Finding] = asyncio.Queue()
     task = asyncio.ensure_future(
         avalidate(target, options=options, policy=policy, store=store,
-                  on_progress=queue.put_nowait, on_finding=queue.put_nowait, **overrides)
+                  on_progress=queue.put_nowait, on_finding=queue.put_nowait, on_node=on_node,
+                  **overrides)
     )
     try:
         while True:

@@ -94,6 +94,8 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 FindingCallback = Callable[[Finding], None]
+#: Called once for each node the walk visits, with its path ("" = root) and kind.
+NodeCallback = Callable[[str, NodeKind], None]
 
 
 @dataclass(slots=True)
@@ -149,6 +151,7 @@ class Walk:
         *,
         on_progress: ProgressCallback | None = None,
         on_finding: FindingCallback | None = None,
+        on_node: NodeCallback | None = None,
     ) -> None:
         self.store = store
         self.options = options
@@ -158,6 +161,7 @@ class Walk:
         self.limiter = Limiter(options.concurrency, adaptive=options.adaptive)
         self._on_progress = on_progress
         self._on_finding = on_finding
+        self._on_node = on_node
         self._documents = 0
         self._known = 0
         self._started = time.monotonic()
@@ -178,6 +182,15 @@ class Walk:
         self.report.findings.append(finding)
         if self._on_finding is not None:
             self._on_finding(finding)
+
+    def _visit_node(self, path: str, kind: NodeKind) -> None:
+        """Count a visited node in the report and tell ``on_node`` (nodes are not kept)."""
+        self.report.nodes[kind] += 1
+        self._emit_node(path, kind)
+
+    def _emit_node(self, path: str, kind: NodeKind) -> None:
+        if self._on_node is not None:
+            self._on_node(path, kind)
 
     def add_builtin(
         self, rule: Rule, node: str, document: str, ptr: str, message: str
@@ -408,7 +421,7 @@ class Walk:
             info = array_info_v2(node, doc)
             name = V2_ARRAY
         self._array_nodes.add(node)
-        self.report.nodes[NodeKind.ARRAY] += 1
+        self._visit_node(node, NodeKind.ARRAY)
         ctx = ArrayContext(node, self._version, info.zarr_format, doc, info)
         self.run_rules(Subject.ARRAY_NODE, ctx, node, location=(name, ""))
         return info
@@ -617,13 +630,13 @@ class Walk:
             await self.visit_labels(group, ome, base, parent=None)
         if not any(k in ome for k in ("bioformats2raw.layout", "plate", "well", "multiscales",
                                        "labels")):
-            self.report.nodes[NodeKind.GROUP] += 1
+            self._visit_node(group.node, NodeKind.GROUP)
 
     async def visit_image_body(
         self, group: Group, ome: Mapping[str, Any], base: str, *, probe_labels: bool,
         label: bool = False,
     ) -> ImageSummary:
-        self.report.nodes[NodeKind.LABEL_IMAGE if label else NodeKind.IMAGE] += 1
+        self._visit_node(group.node, NodeKind.LABEL_IMAGE if label else NodeKind.IMAGE)
         entries: list[tuple[tuple[str | int, ...], Any]] = []
         multiscales = ome.get("multiscales")
         first: Mapping[str, Any] = {}
@@ -679,7 +692,7 @@ class Walk:
     async def visit_labels(
         self, group: Group, ome: Mapping[str, Any], base: str, *, parent: ImageSummary | None
     ) -> None:
-        self.report.nodes[NodeKind.LABELS] += 1
+        self._visit_node(group.node, NodeKind.LABELS)
         labels = ome.get("labels")
         entries = [(("labels", i), p) for i, p in enumerate(labels)] if isinstance(
             labels, list) else []
@@ -696,7 +709,7 @@ class Walk:
     async def visit_plate(
         self, group: Group, ome: Mapping[str, Any], base: str
     ) -> Mapping[str, WellSummary]:
-        self.report.nodes[NodeKind.PLATE] += 1
+        self._visit_node(group.node, NodeKind.PLATE)
         plate = ome.get("plate")
         plate = plate if isinstance(plate, Mapping) else {}
         wells = plate.get("wells")
@@ -710,7 +723,7 @@ class Walk:
                            self.options.concurrency),
             # The row groups are named by no metadata but MUST exist: one document each,
             # read alongside the wells (no round trip added).
-            gather_bounded(rows, lambda r: self.group_exists(join_node(group.node, r)),
+            gather_bounded(rows, lambda r: self._row_group(join_node(group.node, r)),
                            self.options.concurrency),
         )
         ctx = PlateContext(group.node, self._version, ome, dict(zip(visited, summaries,
@@ -719,6 +732,13 @@ class Walk:
                            row_groups=dict(zip(rows, row_groups, strict=True)))
         self.run_rules(Subject.PLATE_NODE, ctx, group.node, location=(group.document, base))
         return ctx.wells
+
+    async def _row_group(self, node: str) -> bool:
+        """Whether a plate's row group exists; one that does is a node (not counted)."""
+        exists = await self.group_exists(node)
+        if exists:
+            self._emit_node(node, NodeKind.GROUP)
+        return exists
 
     async def group_exists(self, node: str) -> bool:
         """Whether a Zarr group is at ``node``: one document (.zgroup, or zarr.json)."""
@@ -766,7 +786,7 @@ class Walk:
         self, group: Group, ome: Mapping[str, Any], base: str,
         *, plate: Mapping[str, Any] | None,
     ) -> WellSummary:
-        self.report.nodes[NodeKind.WELL] += 1
+        self._visit_node(group.node, NodeKind.WELL)
         well = ome.get("well")
         well = well if isinstance(well, Mapping) else {}
         images = well.get("images")
@@ -793,7 +813,7 @@ class Walk:
                            acquisitions=acquisitions)
 
     async def visit_bioformats2raw(self, group: Group, ome: Mapping[str, Any], base: str) -> None:
-        self.report.nodes[NodeKind.BIOFORMATS2RAW] += 1
+        self._visit_node(group.node, NodeKind.BIOFORMATS2RAW)
         ome_node = join_node(group.node, "OME")
         series_group, (xml, xml_unreadable) = await asyncio.gather(
             self.open_group(ome_node, probe=True), self._fetch_ome_xml(ome_node))
@@ -801,7 +821,7 @@ class Walk:
         listed: list[str] = []
         if series_group is not None:
             _, series, series_base = self.check_group(series_group)
-            self.report.nodes[NodeKind.SERIES] += 1
+            self._visit_node(series_group.node, NodeKind.SERIES)
             value = series.get("series")
             entries = [(("series", i), p) for i, p in enumerate(value)
                        ] if isinstance(value, list) else []

@@ -37,6 +37,16 @@ class JobProgress:
     requests: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class JobNode:
+    """A node a job's walk visited: its path ("A/1"), name ("1"), kind, number of children."""
+
+    path: str
+    name: str
+    kind: str
+    children: int
+
+
 @dataclass(slots=True)
 class Job:
     """A validation job. ``report_json`` is only loaded when asked for."""

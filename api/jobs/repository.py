@@ -8,13 +8,15 @@ only use the interface.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
+from api.jobs.models import ErrorType, Job, JobNode, JobProgress, JobStatus
 
 T = TypeVar("T")
 
@@ -53,6 +55,20 @@ class JobRepository(Protocol):
         valid: bool | None = None,
         truncated: bool | None = None,
     ) -> None: ...
+
+    async def add_nodes(self, job_id: str, nodes: Sequence[tuple[str, str]]) -> None:
+        """Record nodes ``(path, kind)`` a job's walk visited (the root, "", is not kept).
+
+        A node recorded already keeps its kind; a node whose parent is not recorded gets its
+        missing ancestors, as groups, so that every node can be reached from the root."""
+        ...
+
+    async def list_nodes(
+        self, job_id: str, parent: str, *, offset: int, limit: int
+    ) -> tuple[int, list[JobNode]]:
+        """``(total, page)``: the recorded children of ``parent`` ("" = root), in natural
+        order ("A/2" before "A/10"), ``limit`` of them from ``offset``."""
+        ...
 
     async def beat(self, owner: str, at: float) -> None:
         """Record that the process ``owner`` is alive at ``at``."""
@@ -94,6 +110,16 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, owner);
 CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs (finished_at);
+CREATE TABLE IF NOT EXISTS job_nodes (
+    job_id TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sort_key TEXT NOT NULL,
+    implied INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, parent, name)
+);
+CREATE INDEX IF NOT EXISTS job_nodes_children ON job_nodes (job_id, parent, sort_key, name);
 CREATE TABLE IF NOT EXISTS owners (
     id TEXT PRIMARY KEY,
     heartbeat REAL NOT NULL
@@ -103,6 +129,24 @@ CREATE TABLE IF NOT EXISTS owners (
 _COLUMNS = ("id, url, ngff_version, strict, client, owner, status, created_at, started_at, "
             "finished_at, documents, known, findings, requests, error, error_type, valid, "
             "truncated")
+
+_ADD_NODE = (
+    "INSERT INTO job_nodes (job_id, parent, name, kind, sort_key, implied) "
+    "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (job_id, parent, name) DO UPDATE SET "
+    "kind = excluded.kind, implied = 0 WHERE job_nodes.implied = 1"
+)
+_ADD_ANCESTOR = (
+    "INSERT OR IGNORE INTO job_nodes (job_id, parent, name, kind, sort_key, implied) "
+    "VALUES (?, ?, ?, 'group', ?, 1)"
+)
+_LIST_NODES = (
+    "SELECT n.parent, n.name, n.kind, (SELECT COUNT(*) FROM job_nodes c "
+    "WHERE c.job_id = n.job_id AND c.parent = (CASE WHEN n.parent = '' THEN n.name "
+    "ELSE n.parent || '/' || n.name END)) "
+    "FROM job_nodes n WHERE n.job_id = ? AND n.parent = ? "
+    "ORDER BY n.sort_key, n.name LIMIT ? OFFSET ?"
+)
+_DIGITS = re.compile(r"\d+")
 
 INTERRUPTED_MESSAGE = ("interrupted: the service process stopped while the job was {status}; "
                        "submit it again")
@@ -221,6 +265,37 @@ class SqliteJobRepository:
              report_json, _bool_in(valid), _bool_in(truncated), job_id),
         ))
 
+    # -- nodes -------------------------------------------------------------------------------
+
+    async def add_nodes(self, job_id: str, nodes: Sequence[tuple[str, str]]) -> None:
+        if not nodes:
+            return
+        rows = [(job_id, *_split(path), kind) for path, kind in nodes if path.strip("/")]
+        ancestors = {a for path, _ in nodes for a in _ancestors(path)}
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.executemany(_ADD_NODE, [(*row, natural_key(row[2])) for row in rows])
+                conn.executemany(_ADD_ANCESTOR, [(job_id, *_split(a), natural_key(_split(a)[1]))
+                                                 for a in sorted(ancestors)])
+
+        await self._run(insert)
+
+    async def list_nodes(
+        self, job_id: str, parent: str, *, offset: int, limit: int
+    ) -> tuple[int, list[JobNode]]:
+        parent = parent.strip("/")
+
+        def select(conn: sqlite3.Connection) -> tuple[int, list[JobNode]]:
+            (total,) = conn.execute(
+                "SELECT COUNT(*) FROM job_nodes WHERE job_id = ? AND parent = ?",
+                (job_id, parent)).fetchone()
+            rows = conn.execute(_LIST_NODES, (job_id, parent, limit, offset)).fetchall()
+            return int(total), [JobNode(_join(p, name), name, kind, int(children))
+                                for p, name, kind, children in rows]
+
+        return await self._run(select)
+
     # -- owners --------------------------------------------------------------------------------
 
     async def beat(self, owner: str, at: float) -> None:
@@ -261,15 +336,49 @@ class SqliteJobRepository:
         return await self._run(sweep)
 
     async def purge(self, finished_before: float) -> int:
+        where = "finished_at IS NOT NULL AND finished_at < ? AND status NOT IN (?, ?)"
+        args = (finished_before, *UNFINISHED)
+
         def delete(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ? "
-                "AND status NOT IN (?, ?)",
-                (finished_before, *UNFINISHED),
-            )
+            with _transaction(conn):
+                conn.execute(f"DELETE FROM job_nodes WHERE job_id IN "
+                             f"(SELECT id FROM jobs WHERE {where})", args)
+                cursor = conn.execute(f"DELETE FROM jobs WHERE {where}", args)
             return int(cursor.rowcount)
 
         return await self._run(delete)
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def natural_key(name: str) -> str:
+    """A key that sorts names naturally: runs of digits compare as numbers ("2" < "10")."""
+    return _DIGITS.sub(lambda m: f"{len(m.group().lstrip('0')):04d}{m.group().lstrip('0')}",
+                       name.casefold())
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``(parent, name)`` of a node path."""
+    parent, _, name = path.strip("/").rpartition("/")
+    return parent, name
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def _ancestors(path: str) -> Iterable[str]:
+    parts = path.strip("/").split("/")
+    return ("/".join(parts[:i]) for i in range(1, len(parts)))
 
 
 def _bool_in(value: bool | None) -> int | None:

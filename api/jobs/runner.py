@@ -31,6 +31,7 @@ from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
 from api.jobs.repository import JobRepository
 from validator.engine import avalidate
 from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
+from validator.model import NodeKind
 from validator.options import Options
 from validator.stores import NetworkPolicy
 from validator.walk import Progress
@@ -151,6 +152,8 @@ class _Handle:
     task: asyncio.Task[None] | None = None
     saved_at: float = 0.0
     saving: asyncio.Task[None] | None = None
+    #: Nodes visited since the last save: written with the progress, then dropped.
+    nodes: list[tuple[str, str]] = field(default_factory=list)
 
 
 class AsyncioJobRunner:
@@ -167,6 +170,7 @@ class AsyncioJobRunner:
         heartbeat_interval: float = 10.0,
         retention: float = 30 * 86400.0,
         progress_interval: float = 1.0,
+        node_batch: int = 2000,
     ) -> None:
         self.repository = repository
         self.policy = policy
@@ -176,6 +180,7 @@ class AsyncioJobRunner:
         self.heartbeat_interval = heartbeat_interval
         self.retention = retention
         self.progress_interval = progress_interval
+        self.node_batch = node_batch
         self.owner = make_owner()
         self._handles: dict[str, _Handle] = {}
         self._api_loop: asyncio.AbstractEventLoop | None = None
@@ -340,7 +345,8 @@ class AsyncioJobRunner:
                 handle.status = JobStatus.RUNNING
                 await self.repository.mark_running(handle.job_id, time.time())
                 report = await avalidate(handle.url, options=handle.options, policy=self.policy,
-                                         on_progress=lambda p: self._on_progress(handle, p))
+                                         on_progress=lambda p: self._on_progress(handle, p),
+                                         on_node=lambda p, k: self._on_node(handle, p, k))
             report_json = json.dumps(report.to_dict())
             valid, truncated = report.valid, report.truncated
             handle.progress = JobProgress(
@@ -378,6 +384,8 @@ class AsyncioJobRunner:
             if handle.saving is not None:
                 with contextlib.suppress(BaseException):
                     await handle.saving
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._save_nodes(handle)  # the rest: there before the job is done
             try:
                 await self.repository.finish(
                     handle.job_id, status, at=time.time(), progress=handle.progress,
@@ -391,9 +399,17 @@ class AsyncioJobRunner:
     def _on_progress(self, handle: _Handle, progress: Progress) -> None:
         handle.progress = JobProgress(progress.documents, progress.known, progress.findings,
                                       progress.requests)
-        now = time.monotonic()
-        if now - handle.saved_at < self.progress_interval:
+        self._maybe_save(handle, due=time.monotonic() - handle.saved_at >= self.progress_interval)
+
+    def _on_node(self, handle: _Handle, path: str, kind: NodeKind) -> None:
+        handle.nodes.append((path, kind.value))
+        self._maybe_save(handle, due=len(handle.nodes) >= self.node_batch)
+
+    def _maybe_save(self, handle: _Handle, *, due: bool) -> None:
+        """Save progress and the nodes seen so far when ``due``, unless a save is under way."""
+        if not due:
             return
+        now = time.monotonic()
         if handle.saving is not None and not handle.saving.done():
             return
         handle.saved_at = now
@@ -404,6 +420,14 @@ class AsyncioJobRunner:
             await self.repository.save_progress(handle.job_id, handle.progress)
         except Exception:
             log.exception("could not save the progress of job %s", handle.job_id)
+        await self._save_nodes(handle)
+
+    async def _save_nodes(self, handle: _Handle) -> None:
+        nodes, handle.nodes = handle.nodes, []
+        try:
+            await self.repository.add_nodes(handle.job_id, nodes)
+        except Exception:
+            log.exception("could not save the nodes of job %s", handle.job_id)
 
     def _signal_finished(self, handle: _Handle) -> None:
         def done() -> None:

@@ -13,7 +13,7 @@ from api import problems
 from api.deps import ClientDep, PolicyDep, RepositoryDep, RunnerDep, SettingsDep, rate_limited
 from api.jobs.models import Job, JobStatus
 from api.jobs.repository import JobRepository
-from api.models import JobCreated, JobOut, JobRequest, ProblemOut
+from api.models import JobCreated, JobOut, JobRequest, NodeOut, NodesOut, ProblemOut
 from api.problems import Problem
 from api.service import accepted, job_response, submit
 from validator.model import Report
@@ -93,6 +93,30 @@ async def cancel_job(
                           "the job runs in another service process")
     job = await _job(repository, job_id)
     return job_response(request, job, runner.live(job_id), include_report=False)
+
+
+@router.get(
+    "/{job_id}/nodes",
+    name="get_job_nodes",
+    summary="The nodes a job visited, a page of one node's children at a time",
+    response_model=NodesOut,
+    responses={404: PROBLEM, 422: PROBLEM},
+)
+async def get_job_nodes(
+    job_id: JobId,
+    repository: RepositoryDep,
+    parent: Annotated[str, Query(description="The parent's path ('' = the root).",
+                                 max_length=4096)] = "",
+    offset: Annotated[int, Query(ge=0, description="Children to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Children to return.")] = 200,
+) -> NodesOut:
+    """Also while the job runs: the nodes recorded so far. Sorted naturally (A/2 before
+    A/10); each with its number of children, to page through them in turn."""
+    await _job(repository, job_id)
+    parent = parent.strip("/")
+    total, nodes = await repository.list_nodes(job_id, parent, offset=offset, limit=limit)
+    return NodesOut(parent=parent, total=total, nodes=[
+        NodeOut(path=n.path, name=n.name, kind=n.kind, children=n.children) for n in nodes])
 
 
 @router.get(

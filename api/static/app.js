@@ -130,7 +130,7 @@
         if (job.status === "done") {
           const full = await getJSON(jobUrl(id, true), token);
           if (token !== state.token || full === null) return;
-          showReport(full);
+          await showReport(full, token);
           return;
         }
         if (job.status === "failed" || job.status === "cancelled") {
@@ -176,17 +176,26 @@
 
   // -- the report ------------------------------------------------------------------------
 
-  function showReport(job) {
+  async function showReport(job, token) {
     const report = job.report;
     state.job = job;
     state.report = report;
-    $("progress").hidden = true;
-    $("result").hidden = false;
     if (!$("url").value) $("url").value = job.url;
     showSummary(job, report);
     buildTree(report);
     autoExpand(report);
     state.selected = "";
+    // The visited hierarchy, from the nodes the job recorded: the root's children and the way
+    // to the failing nodes. A job without recorded nodes shows the findings' nodes only.
+    await loadChildren(state.root, token);
+    if (token !== state.token) return;
+    state.lazy = state.root.total > 0;
+    if (state.lazy) {
+      await Promise.all([...state.expanded].map((path) => firstChildren(state.byPath.get(path), token)));
+      if (token !== state.token) return;
+    }
+    $("progress").hidden = true;
+    $("result").hidden = false;
     renderAll();
     $("summary").focus();
   }
@@ -237,7 +246,7 @@
     }
   }
 
-  // -- the tree: built from the findings' node paths ---------------------------------------
+  // -- the tree: the nodes the job visited (fetched a page at a time), with the findings -----
 
   function rootKind(nodes) {
     if (nodes.bioformats2raw) return "bioformats2raw";
@@ -264,7 +273,53 @@
   }
 
   function newNode(path, name, parent) {
-    return { path, name, parent, children: [], own: [], counts: null };
+    // total: the node's children recorded by the job (null: not asked yet); loaded: how many
+    // of them were fetched; size: its number of children, as its parent's listing said.
+    return { path, name, parent, children: [], own: [], counts: null, kind: "", total: null, loaded: 0, size: 0 };
+  }
+
+  const byName = (a, b) => collator.compare(a.name, b.name);
+
+  // Fetch the next page of a node's recorded children and merge them into the tree.
+  async function loadChildren(node, token) {
+    if (!node || (node.total !== null && node.loaded >= node.total)) return;
+    if (node.loading) return node.loading;
+    const url = `/v1/jobs/${encodeURIComponent(state.job.id)}/nodes?parent=${encodeURIComponent(node.path)}` +
+      `&offset=${node.loaded}&limit=${CHILDREN_PAGE}`;
+    node.loading = (async () => {
+      try {
+        const page = await getJSON(url, token);
+        if (page === null || token !== state.token) return;
+        node.total = page.total;
+        node.loaded += page.nodes.length;
+        if (!page.nodes.length) node.loaded = page.total; // fewer than said: stop asking
+        for (const item of page.nodes) addNode(node, item);
+        node.children.sort(byName);
+      } catch {
+        node.total = node.total ?? 0; // an old job, or gone: what the findings show
+        node.loaded = node.total;
+      } finally {
+        node.loading = null;
+      }
+    })();
+    return node.loading;
+  }
+
+  // The first page of a node's children, unless it was fetched already.
+  function firstChildren(node, token) {
+    return node && node.total === null ? loadChildren(node, token) : Promise.resolve();
+  }
+
+  function addNode(parent, item) {
+    let child = state.byPath.get(item.path);
+    if (!child) {
+      child = newNode(item.path, item.name, parent);
+      child.counts = { error: 0, warning: 0, info: 0, total: 0 }; // no findings below it
+      parent.children.push(child);
+      state.byPath.set(item.path, child);
+    }
+    child.kind = item.kind;
+    child.size = item.children;
   }
 
   function buildTree(report) {
@@ -295,6 +350,7 @@
     state.byPath = byPath;
     state.kind = rootKind(report.nodes);
     state.expanded = new Set([""]);
+    state.lazy = false;
   }
 
   function activeSeverities() {
@@ -341,7 +397,18 @@
   }
 
   function visibleChildren(node) {
+    if (state.lazy) return node.children;
     return node.children.filter((c) => c.counts.total > 0);
+  }
+
+  // Whether a node has children, shown or still to fetch.
+  function hasChildren(node) {
+    return visibleChildren(node).length > 0 || (state.lazy && (node.size > 0 || node.total > 0));
+  }
+
+  // How many children a node has in all: recorded ones, and those only the findings know.
+  function childTotal(node) {
+    return state.lazy ? Math.max(node.total || 0, node.children.length) : visibleChildren(node).length;
   }
 
   function renderAll() {
@@ -352,8 +419,10 @@
 
   function renderTree() {
     const total = Object.values(state.report.nodes).reduce((a, b) => a + b, 0);
-    $("tree-note").textContent = "The nodes with findings and the groups above them" +
-      (total ? ` (${total} nodes visited in all; the others have no findings).` : ".") +
+    $("tree-note").textContent = (state.lazy
+      ? "The hierarchy as visited; the way to failing nodes is open, healthy parts closed."
+      : "The nodes with findings and the groups above them" +
+        (total ? ` (${total} nodes visited in all; the others have no findings).` : ".")) +
       " Click or Enter: show a node's findings; arrow keys: move, open, close.";
     const tree = $("tree");
     tree.replaceChildren(treeItem(state.root, 1));
@@ -366,9 +435,10 @@
 
   function treeItem(node, level) {
     const kids = visibleChildren(node);
-    const open = kids.length > 0 && state.expanded.has(node.path);
+    const expandable = hasChildren(node);
+    const open = expandable && state.expanded.has(node.path);
     const status = worst(node.counts);
-    const kind = kindOf(node.path, state.kind);
+    const kind = kindOf(node.path, state.kind) || node.kind.replace("-", " ");
     const target = state.report.target.replace(/\/+$/, "");
     const label = node.path ? node.name : target.slice(target.lastIndexOf("/") + 1) || target || "/";
     const counts = SEVERITIES.filter((s) => node.counts[s]).map((s) => plural(node.counts[s], s)).join(", ");
@@ -376,13 +446,13 @@
       role: "treeitem",
       "aria-level": level,
       "aria-selected": node.path === state.selected ? "true" : "false",
-      "aria-expanded": kids.length ? String(open) : null,
+      "aria-expanded": expandable ? String(open) : null,
       "aria-label": `${label}${kind ? `, ${kind}` : ""}: ${counts || WORDS.ok}`,
       tabindex: -1,
       "data-path": node.path,
     });
     li.append(el("div", { class: "row" },
-      el("span", { class: "twisty", "aria-hidden": "true" }, kids.length ? (open ? "▾" : "▸") : ""),
+      el("span", { class: "twisty", "aria-hidden": "true" }, expandable ? (open ? "▾" : "▸") : ""),
       el("span", { class: `mark ${status}`, "aria-hidden": "true", title: WORDS[status] }, MARKS[status]),
       el("span", { class: "node-name", text: label }),
       kind ? el("span", { class: "node-kind", text: kind }) : null,
@@ -394,12 +464,17 @@
   function childGroup(node, kids, level, limit) {
     const group = el("ul", { role: "group" });
     for (const child of kids.slice(0, limit)) group.append(treeItem(child, level));
-    if (kids.length > limit) {
+    const rest = childTotal(node) - Math.min(limit, kids.length);
+    if (rest > 0) {
       const more = el("button", { type: "button", class: "link" },
-        `Show ${Math.min(CHILDREN_PAGE, kids.length - limit)} more of ${kids.length - limit} (${node.name})`);
-      more.addEventListener("click", () => {
+        `Show ${Math.min(CHILDREN_PAGE, rest)} more of ${rest} (${node.name})`);
+      more.addEventListener("click", async () => {
         const next = limit + CHILDREN_PAGE;
-        const replacement = childGroup(node, kids, level, next);
+        more.disabled = true;
+        const token = state.token;
+        if (state.lazy) await loadChildren(node, token);
+        if (token !== state.token || !group.isConnected) return;
+        const replacement = childGroup(node, visibleChildren(node), level, next);
         group.replaceWith(replacement);
         const first = replacement.querySelectorAll(":scope > [role=treeitem]")[limit];
         if (first) { first.tabIndex = 0; first.focus(); }
@@ -409,11 +484,17 @@
     return group;
   }
 
-  function toggle(li, open) {
+  async function toggle(li, open) {
     const node = state.byPath.get(li.dataset.path);
     if (!li.hasAttribute("aria-expanded")) return false;
     const isOpen = li.getAttribute("aria-expanded") === "true";
     if (open === isOpen) return false;
+    if (open && state.lazy && node.total === null) {
+      const token = state.token;
+      li.setAttribute("aria-busy", "true");
+      await firstChildren(node, token);
+      if (token !== state.token || !li.isConnected) return false;
+    }
     if (open) state.expanded.add(node.path); else state.expanded.delete(node.path);
     const level = Number(li.getAttribute("aria-level"));
     const fresh = treeItem(node, level);
