@@ -128,9 +128,13 @@ class Stats:
 class Report:
     """The outcome of validating one target.
 
-    ``valid`` is true iff there is no error (with ``strict``: no error and no warning).
-    ``truncated`` is set when a limit (deadline, document budget) stopped the walk early;
-    ``skipped`` then says what was not checked.
+    Three outcomes, never conflated (:attr:`verdict`): ``"valid"``, ``"invalid"`` and
+    ``"incomplete"``. A report is *complete* unless something it should have checked was not:
+    a limit (deadline, document/byte budget) stopped the walk early (``truncated``), or a
+    check crashed; ``incomplete_reasons`` says why, in words. ``valid`` is true iff the
+    report is complete and has no error (with ``strict``: no error and no warning); an
+    incomplete report is never valid, whatever it found. ``skipped`` lists what was left out
+    on purpose or by a limit (sampling the user asked for keeps a report complete).
     """
 
     target: str
@@ -142,6 +146,9 @@ class Report:
     strict: bool = False
     truncated: bool = False
     skipped: list[str] = field(default_factory=list)
+    #: Why the report is incomplete (a limit stopped the walk, a check crashed); empty when
+    #: it is complete.
+    incomplete_reasons: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -152,9 +159,33 @@ class Report:
         return [f for f in self.findings if f.severity is Severity.WARNING]
 
     @property
-    def valid(self) -> bool:
+    def complete(self) -> bool:
+        """Everything the report should cover was checked (no limit, no crashed check)."""
+        return not self.truncated and not self.incomplete_reasons
+
+    def mark_incomplete(self, reason: str) -> None:
+        """Record why the report does not cover everything (once per distinct reason)."""
+        if reason not in self.incomplete_reasons:
+            self.incomplete_reasons.append(reason)
+
+    @property
+    def conforms(self) -> bool:
+        """No failing finding among what was checked (errors; with strict, warnings too)."""
         failing = {Severity.ERROR, Severity.WARNING} if self.strict else {Severity.ERROR}
         return not any(f.severity in failing for f in self.findings)
+
+    @property
+    def valid(self) -> bool:
+        """Complete and conforming: never true for what was not checked."""
+        return self.complete and self.conforms
+
+    @property
+    def verdict(self) -> str:
+        """``"invalid"`` when a failing finding was found (complete or not), else
+        ``"incomplete"`` when not everything was checked, else ``"valid"``."""
+        if not self.conforms:
+            return "invalid"
+        return "valid" if self.complete else "incomplete"
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.severity.value for f in self.findings)
@@ -168,6 +199,9 @@ class Report:
             "report_version": REPORT_FORMAT_VERSION,
             "target": self.target,
             "valid": self.valid,
+            "verdict": self.verdict,
+            "complete": self.complete,
+            "incomplete_reasons": list(self.incomplete_reasons),
             "strict": self.strict,
             "ngff_version": self.ngff_version,
             "zarr_format": self.zarr_format,
@@ -197,4 +231,5 @@ class Report:
             strict=data.get("strict", False),
             truncated=data.get("truncated", False),
             skipped=list(data.get("skipped", [])),
+            incomplete_reasons=list(data.get("incomplete_reasons", [])),
         )
