@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from validator import versions as ngff
+
 Url = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+if TYPE_CHECKING:
+    NgffVersion = str
+else:
+    # The supported releases, from the registry: an enum in the OpenAPI schema, 422 otherwise.
+    NgffVersion = Literal[ngff.ids()]
 
 
 # -- requests ----------------------------------------------------------------------------------
@@ -21,7 +29,7 @@ class ValidateRequest(BaseModel):
     )
 
     url: Url = Field(description="http(s), s3 or gs URL of the dataset's root group.")
-    ngff_version: Literal["0.4", "0.5"] | None = Field(
+    ngff_version: NgffVersion | None = Field(
         default=None, description="Validate as this version instead of the declared one."
     )
     strict: bool = Field(default=False, description="Treat warnings (SHOULD) as errors.")

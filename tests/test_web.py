@@ -16,6 +16,7 @@ from api.settings import Settings
 from tests.casekit import ome_of, plate_tree
 from tests.rule_cases import materialize
 from tests.test_api_support import ServiceThread, settings_for
+from validator import versions as ngff
 from validator.testing.dataserver import DataServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,6 +99,20 @@ def plate_server(tmp_path: Path) -> Iterator[DataServer]:
     materialize(tree, tmp_path / "data" / "plate.ome.zarr")
     with DataServer(tmp_path / "data") as server:
         yield server
+
+
+@pytest.mark.browser
+def test_version_selector_lists_the_registry(browser_page: Any, tmp_path: Path) -> None:
+    """The page's NGFF version choices come from /v1/versions, i.e. from the registry."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    with ServiceThread.create(settings(tmp_path)) as service:
+        page.goto(service.url + "/")
+        options = page.locator("#version option")
+        expect(options).to_have_count(1 + len(ngff.ids()))
+        assert options.all_inner_texts() == ["as declared", *ngff.ids()]
+        expect(page.locator("#ngff-versions")).to_have_text(" " + ", ".join(ngff.ids()))
 
 
 @pytest.mark.browser

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from validator import __version__
+from validator import versions as ngff
 from validator.document import validate_document
 from validator.engine import aiter_validate, avalidate
 from validator.errors import CouldNotValidate
@@ -40,7 +41,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ome-zarr-validate",
-        description="Validate an OME-Zarr (OME-NGFF 0.4 / 0.5) dataset and report every violation.",
+        description=f"Validate an OME-Zarr (OME-NGFF {' / '.join(ngff.ids())}) dataset and "
+        "report every violation.",
         epilog="Exit status: 0 valid, 1 invalid, 2 could not validate.",
     )
     parser.add_argument("target", nargs="?", help="URL or path of the dataset (http, https, "
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (default: text)")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (SHOULD) as errors")
-    parser.add_argument("--ngff-version", choices=("0.4", "0.5"),
+    parser.add_argument("--ngff-version", choices=ngff.ids(),
                         help="validate as this version instead of the declared one")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
                         help=f"requests in flight at most, per host (default "

@@ -35,6 +35,7 @@ CONSOLIDATED_MATCHES = declare(
     summary="Consolidated metadata (.zmetadata in Zarr v2, consolidated_metadata in the root "
     "zarr.json in v3) is well-formed and agrees with the documents it copies: readers that "
     "use it must see the same metadata as readers that do not.",
+    zarr_formats=(2, 3),
 )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from validator import schemas
+from validator import versions as ngff
 from validator.model import Finding, Report, Severity, pointer
 from validator.rules import RULES, DocContext, Subject, Violation
 from validator.rules.builtin import (
@@ -26,19 +27,9 @@ from validator.rules.registry import Rule, spec_url
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = ("0.4", "0.5")
-#: Keys of the OME metadata object that make a group an OME-Zarr node.
-OME_KEYS = (
-    "multiscales",
-    "omero",
-    "labels",
-    "image-label",
-    "plate",
-    "well",
-    "bioformats2raw.layout",
-    "series",
-)
-_DOCUMENT_SUBJECTS = tuple(Subject(key) for key in OME_KEYS)
+SUPPORTED = ngff.ids()
+#: Keys of the OME metadata object that make a group an OME-Zarr node (any supported release).
+OME_KEYS = tuple(dict.fromkeys(key for v in ngff.supported() for key in v.kinds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +111,11 @@ def ome_metadata(
     attributes: Mapping[str, Any], version: str
 ) -> tuple[Mapping[str, Any], tuple[str, ...]]:
     """The OME metadata object of a group and its path inside the attributes object."""
-    if version == "0.4":
+    record = ngff.get(version)
+    if record.ome_key is None:
         return attributes, ()
-    ome = attributes.get("ome")
-    return (ome if isinstance(ome, Mapping) else {}), ("ome",)
+    ome = attributes.get(record.ome_key)
+    return (ome if isinstance(ome, Mapping) else {}), record.ome_prefix
 
 
 def is_ome(attributes: Mapping[str, Any]) -> bool:
@@ -137,24 +129,26 @@ def is_ome(attributes: Mapping[str, Any]) -> bool:
 def check_attributes(attributes: Mapping[str, Any], version: str, node: str = "") -> list[Issue]:
     """Every schema and document-rule violation of one attributes object."""
     issues: list[Issue] = []
-    if version not in SUPPORTED:
-        message = f"NGFF version {version!r} is not one of the supported versions 0.4, 0.5"
+    record = ngff.find(version)
+    if record is None:
+        message = (f"NGFF version {version!r} is not one of the supported versions "
+                   f"{', '.join(SUPPORTED)}")
         issues.append(_builtin(OME_VERSION_UNSUPPORTED, (), message, version))
         return issues
     ome, prefix = ome_metadata(attributes, version)
-    kinds: list[str] = ["ome"] if version == "0.5" else []
-    kinds.extend(schemas.KINDS[key] for key in OME_KEYS if key in ome)
+    kinds: list[str] = [record.envelope] if record.envelope else []
+    kinds.extend(kind for key, kind in record.kinds.items() if key in ome)
     for kind in kinds:
         for v in schemas.schema_violations(kind, version, attributes):
             issues.append(Issue(v.rule, v.severity, v.path, v.message, spec_url(version, v.anchor)))
     ctx = DocContext(version=version, ome=ome, node=node)
     for rule in RULES.for_subject(Subject.OME, version):
         issues.extend(_run(rule, ome, ctx, prefix, version))
-    for subject in _DOCUMENT_SUBJECTS:
-        if subject.value in ome:
-            for rule in RULES.for_subject(subject, version):
-                path = (*prefix, subject.value)
-                issues.extend(_run(rule, ome[subject.value], ctx, path, version))
+    for key in record.kinds:
+        if key in ome:
+            for rule in RULES.for_subject(Subject(key), version):
+                path = (*prefix, key)
+                issues.extend(_run(rule, ome[key], ctx, path, version))
     return _dedupe(issues)
 
 
@@ -232,7 +226,8 @@ def validate_document(
         zarr_format = document.get("zarr_format")
         report.zarr_format = zarr_format if isinstance(zarr_format, int) else None
     detected = declared_version(attributes)
-    effective = version or detected or ("0.5" if "ome" in attributes else "0.4")
+    # Undeclared: an "ome" object means the metadata of a Zarr v3 release, else of a v2 one.
+    effective = version or detected or ngff.undeclared(3 if "ome" in attributes else 2).id
     report.ngff_version = effective
     for issue in check_attributes(attributes, effective):
         report.findings.append(issue.finding("", "", base))

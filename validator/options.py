@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from validator import versions as ngff
+
 MiB = 1024 * 1024
 
 #: Default cap on requests in flight (per run, so per host; each is one HTTP/1.1 connection).
@@ -65,8 +67,9 @@ class Options:
     adaptive: bool = True
 
     def __post_init__(self) -> None:
-        if self.ngff_version not in (None, "0.4", "0.5"):
-            raise ValueError(f"unsupported NGFF version {self.ngff_version!r}: use 0.4 or 0.5")
+        if self.ngff_version is not None and ngff.find(self.ngff_version) is None:
+            raise ValueError(f"unsupported NGFF version {self.ngff_version!r}: use "
+                             f"{ngff.listing('or')}")
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if self.timeout <= 0:

@@ -39,6 +39,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unus
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]
 from referencing.jsonschema import DRAFT202012
 
+from validator import versions as ngff
 from validator.model import Severity
 from validator.rules.registry import declare
 
@@ -53,24 +54,12 @@ __all__ = [
     "schema_violations",
 ]
 
-KINDS: dict[str, str] = {
-    "multiscales": "image",
-    "omero": "omero",
-    "labels": "labels",
-    "image-label": "label",
-    "plate": "plate",
-    "well": "well",
-    "bioformats2raw.layout": "bf2raw",
-    "series": "series",
-}
-SUPPORTED_VERSIONS = ("0.4", "0.5")
+#: The schema kind (file stem) of each OME metadata key, over every supported release.
+KINDS: dict[str, str] = {key: kind for v in ngff.supported() for key, kind in v.kinds.items()}
+SUPPORTED_VERSIONS = ngff.ids()
 SCHEMA_BASE = "https://ome-zarr-validator.dev/schemas"
 
-_ENVELOPE = "ome"  # the 0.5 schema of the attributes' "ome" object itself
-_KINDS_BY_VERSION: dict[str, tuple[str, ...]] = {
-    "0.4": tuple(KINDS.values()),
-    "0.5": (*KINDS.values(), _ENVELOPE),
-}
+_KINDS_BY_VERSION: dict[str, tuple[str, ...]] = {v.id: v.schema_kinds for v in ngff.supported()}
 # The spec section of a kind's fallback rule (``<kind>.schema``), for an error outside any
 # annotated subschema.
 _KIND_ANCHORS = {
@@ -82,7 +71,7 @@ _KIND_ANCHORS = {
     "well": "well-md",
     "bf2raw": "bf2raw",
     "series": "bf2raw",
-    _ENVELOPE: "metadata",
+    "ome": "metadata",  # the envelope of the metadata under "ome"
 }
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
@@ -195,6 +184,8 @@ def _documents() -> dict[str, dict[str, Any]]:
     """Every schema document, by ``$id``; the ``$id`` must match the file's place."""
     documents: dict[str, dict[str, Any]] = {}
     for version in SUPPORTED_VERSIONS:
+        # What exists: a release's schemas may land after its record (the kinds it lists
+        # are checked by tests/test_schemas.py).
         for path in sorted((schema_dir() / version).glob("*.json")):
             contents = json.loads(path.read_text(encoding="utf-8"))
             expected = schema_id(path.stem, version)
@@ -226,7 +217,8 @@ class _CompiledSchema:
         self.uri = schema_id(kind, version)
         self.root: dict[str, Any] = _documents()[self.uri]
         self.default = _Annotation(
-            rule=f"{kind}.schema", severity=Severity.ERROR, anchor=_KIND_ANCHORS[kind], summary=""
+            rule=f"{kind}.schema", severity=Severity.ERROR,
+            anchor=_KIND_ANCHORS.get(kind, "metadata"), summary=""
         )
         self._python: Any = None
         self._rs: Any = None

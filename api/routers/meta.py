@@ -11,12 +11,13 @@ from api.deps import rate_limited
 from api.models import HealthOut, ProblemOut, RuleOut, VersionsOut
 from api.problems import Problem
 from validator import __version__
+from validator import versions as ngff
 from validator.model import REPORT_FORMAT_VERSION
 from validator.reporters import REPORTERS
 from validator.rules import RULES
 
 API_VERSION = "1"
-NGFF_VERSIONS = ["0.4", "0.5"]
+NGFF_VERSIONS = list(ngff.ids())
 
 router = APIRouter(tags=["meta"])
 

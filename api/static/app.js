@@ -631,6 +631,21 @@
 
   // -- start -----------------------------------------------------------------------------
 
+  // The NGFF versions the service checks come from /v1/versions (one registry, server side).
+  async function loadVersions() {
+    try {
+      const info = await getJSON("/v1/versions", state.token);
+      if (!info) return;
+      const select = $("version");
+      for (const version of info.ngff_versions) {
+        select.append(el("option", { value: version, text: version }));
+      }
+      $("ngff-versions").textContent = ` ${info.ngff_versions.join(", ")}`;
+    } catch (error) {
+      showProblem(`Could not load the NGFF versions: ${error.message}`);
+    }
+  }
+
   function fromLocation() {
     const id = new URLSearchParams(location.search).get("job");
     if (id) {
@@ -662,6 +677,7 @@
     $("tree").addEventListener("click", onTreeClick);
     $("filters").addEventListener("change", () => { if (state.report) renderAll(); });
     window.addEventListener("popstate", fromLocation);
+    loadVersions();
     fromLocation();
   });
 })();

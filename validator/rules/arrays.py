@@ -89,6 +89,7 @@ def _chunks(ctx: ArrayContext) -> tuple[Any, bool, tuple[str, ...]]:
     subject=Subject.ARRAY_NODE,
     anchor="image-layout",
     summary="An array's .zarray (Zarr v2) or zarr.json (Zarr v3) has every required member.",
+    zarr_formats=(2, 3),
 )
 def metadata_required(ctx: ArrayContext) -> Iterator[Violation]:
     """Each multiscale level is stored as a separate Zarr array [...] (0.4:) Arrays MUST be
@@ -111,6 +112,7 @@ def metadata_required(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="image-layout",
     summary="zarr_format is 2 in a .zarray and 3 in an array's zarr.json.",
+    zarr_formats=(2, 3),
 )
 def zarr_format_value(ctx: ArrayContext) -> Iterator[Violation]:
     """Arrays MUST be defined and stored [...] as defined by the version 2 of the Zarr
@@ -130,6 +132,7 @@ def zarr_format_value(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="image-layout",
     summary="An array's shape is a list of non-negative integers.",
+    zarr_formats=(2, 3),
 )
 def shape_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr (v2 and v3): "shape" is a list of integers giving the length of each dimension of
@@ -146,6 +149,7 @@ def shape_valid(ctx: ArrayContext) -> Iterator[Violation]:
     anchor="image-layout",
     summary="An array's chunk shape (v2 chunks, v3 regular chunk_grid) is a list of positive "
     "integers.",
+    zarr_formats=(2, 3),
 )
 def chunks_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "chunks" is a list of integers defining the length of each dimension of a
@@ -163,6 +167,7 @@ def chunks_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="image-layout",
     summary="An array's chunk shape has as many entries as its shape.",
+    zarr_formats=(2, 3),
 )
 def chunks_ndim(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "chunks" [has] the length of each dimension of a chunk of the array; Zarr v3:
@@ -181,6 +186,7 @@ def chunks_ndim(ctx: ArrayContext) -> Iterator[Violation]:
     anchor="image-layout",
     summary="An array's data type is well-formed (a v2 dtype string or structure, a v3 "
     "data_type name).",
+    zarr_formats=(2, 3),
 )
 def dtype_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "dtype" is a string (byte order, type code, size, as NumPy's typestr) or a
@@ -216,7 +222,7 @@ def _v2_dtype_ok(dtype: Any, depth: int = 0) -> bool:
     anchor="storage-format",
     summary="An array's data_type is one of the Zarr v3 core data types (others are "
     "extensions that readers may not support).",
-    versions=("0.5",),
+    zarr_formats=(3,),
 )
 def dtype_known(ctx: ArrayContext) -> Iterator[Violation]:
     """All features of the Zarr format including codecs, chunk grids, chunk key encodings,
@@ -243,6 +249,7 @@ def dtype_known(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="image-layout",
     summary="An array's fill_value is a value of its data type.",
+    zarr_formats=(2, 3),
 )
 def fill_value_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "fill_value" is a scalar value of the data type, or null (floats may also be
@@ -300,7 +307,7 @@ def _float_ok(value: Any) -> bool:
     subject=Subject.ARRAY_NODE,
     anchor="on-disk",
     summary="A .zarray's order is \"C\" or \"F\".",
-    versions=("0.4",),
+    zarr_formats=(2,),
 )
 def order_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "order" is either "C" or "F", defining the layout of bytes within each chunk
@@ -321,7 +328,7 @@ def _codec_config_ok(value: Any) -> bool:
     subject=Subject.ARRAY_NODE,
     anchor="on-disk",
     summary="A .zarray's compressor is null or a codec object with an \"id\".",
-    versions=("0.4",),
+    zarr_formats=(2,),
 )
 def compressor_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "compressor" is a JSON object identifying the primary compression codec and
@@ -341,7 +348,7 @@ def compressor_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="on-disk",
     summary="A .zarray's filters are null or a list of codec objects with an \"id\".",
-    versions=("0.4",),
+    zarr_formats=(2,),
 )
 def filters_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "filters" is a list of JSON objects providing codec configurations, or null if
@@ -366,7 +373,7 @@ def filters_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="on-disk",
     summary="A .zarray's dimension_separator, when present, is \".\" or \"/\".",
-    versions=("0.4",),
+    zarr_formats=(2,),
 )
 def dimension_separator_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v2: "dimension_separator" — if present, MUST be either "." or "/"."""
@@ -383,7 +390,7 @@ def dimension_separator_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="image-layout",
     summary="A 0.4 array stores its chunks nested: dimension_separator \"/\".",
-    versions=("0.4",),
+    zarr_formats=(2,),
 )
 def dimension_separator_nested(ctx: ArrayContext) -> Iterator[Violation]:
     """Chunks are stored with the nested directory layout. All but the last chunk element are
@@ -412,7 +419,7 @@ def dimension_separator_nested(ctx: ArrayContext) -> Iterator[Violation]:
     anchor="storage-format",
     summary="A zarr.json chunk_grid names a grid; a regular grid has a configuration with "
     "chunk_shape.",
-    versions=("0.5",),
+    zarr_formats=(3,),
 )
 def chunk_grid_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v3: "chunk_grid" is an extension point (a name and an optional configuration);
@@ -436,7 +443,7 @@ def chunk_grid_valid(ctx: ArrayContext) -> Iterator[Violation]:
     anchor="storage-format",
     summary="A zarr.json chunk_key_encoding names an encoding; default and v2 use \"/\" or "
     "\".\" as separator.",
-    versions=("0.5",),
+    zarr_formats=(3,),
 )
 def chunk_key_encoding_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v3: "chunk_key_encoding" is an extension point (a name and an optional
@@ -463,7 +470,7 @@ def chunk_key_encoding_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="storage-format",
     summary="A zarr.json's codecs are a non-empty list of named codecs.",
-    versions=("0.5",),
+    zarr_formats=(3,),
 )
 def codecs_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v3: "codecs" is a list of codec configurations (each a name and an optional
@@ -486,7 +493,7 @@ def codecs_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="storage-format",
     summary="A zarr.json's dimension_names is a list of strings or nulls, one per dimension.",
-    versions=("0.5",),
+    zarr_formats=(3,),
 )
 def dimension_names_valid(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v3: "dimension_names" is an array of strings or nulls; its length MUST be equal to
@@ -511,7 +518,7 @@ def dimension_names_valid(ctx: ArrayContext) -> Iterator[Violation]:
     subject=Subject.ARRAY_NODE,
     anchor="storage-format",
     summary="A zarr.json's attributes, when present, are an object.",
-    versions=("0.5",),
+    zarr_formats=(3,),
 )
 def attributes_object(ctx: ArrayContext) -> Iterator[Violation]:
     """Zarr v3: "attributes" — the value MUST be an object (optional member)."""

@@ -52,6 +52,7 @@ def _label(axis: Any, k: int) -> str:
     subject=Subject.MULTISCALES,
     anchor="axes-md",
     summary="No two axes of a multiscale have the same name.",
+    versions=("0.4", "0.5"),
 )
 def axes_name_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """[Each axis] MUST contain the field "name" that gives the name for this dimension. The
@@ -70,6 +71,7 @@ def axes_name_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
     summary="Axes are ordered by type: time first, then channel or custom, then space.",
+    versions=("0.4", "0.5"),
 )
 def axes_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """In addition, the entries MUST be ordered by "type" where the "time" axis must come
@@ -104,6 +106,7 @@ def axes_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
     summary="Three spatial axes named z, y and x are ordered z, y, x.",
+    versions=("0.4", "0.5"),
 )
 def axes_zyx_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """If there are three spatial axes where two correspond to the image plane ("yx") and

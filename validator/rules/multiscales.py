@@ -50,6 +50,7 @@ def axis_names(multiscale: Mapping[str, Any]) -> list[str] | None:
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="Every dataset path names an existing Zarr array.",
+    versions=("0.4", "0.5"),
 )
 def dataset_path_exists(ctx: ImageContext) -> Iterator[Violation]:
     """Each dictionary in "datasets" MUST contain the field "path", whose value contains the
@@ -68,6 +69,7 @@ def dataset_path_exists(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="The number of axes equals the number of dimensions of every dataset array.",
+    versions=("0.4", "0.5"),
 )
 def axes_count_matches_ndim(ctx: ImageContext) -> Iterator[Violation]:
     """The length of "axes" must be between 2 and 5 and MUST be equal to the dimensionality of
@@ -124,6 +126,7 @@ def dimension_names_match_axes(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
     summary="No two datasets of a multiscale name the same path.",
+    versions=("0.4", "0.5"),
 )
 def dataset_path_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each "multiscales" dictionary MUST contain the field "datasets", which is a list of
@@ -170,6 +173,7 @@ def _levels(
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="Every level of a multiscale has the same number of dimensions.",
+    versions=("0.4", "0.5"),
 )
 def datasets_same_ndim(ctx: ImageContext) -> Iterator[Violation]:
     """Each "datasets" dictionary MUST have the same number of dimensions and MUST NOT have
@@ -200,6 +204,7 @@ def datasets_same_ndim(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="No level of a multiscale has more than 5 dimensions.",
+    versions=("0.4", "0.5"),
 )
 def datasets_max_ndim(ctx: ImageContext) -> Iterator[Violation]:
     """Each "datasets" dictionary MUST have the same number of dimensions and MUST NOT have
@@ -229,6 +234,7 @@ def datasets_max_ndim(ctx: ImageContext) -> Iterator[Violation]:
     anchor="multiscale-md",
     summary="Datasets go from highest to lowest resolution: no dimension of the arrays grows "
     "from one level to the next.",
+    versions=("0.4", "0.5"),
 )
 def datasets_shape_order(ctx: ImageContext) -> Iterator[Violation]:
     """The "path"s MUST be ordered from largest (i.e. highest resolution) to smallest.
@@ -263,6 +269,7 @@ def datasets_shape_order(ctx: ImageContext) -> Iterator[Violation]:
     anchor="multiscale-md",
     summary="Every level of a multiscale has the same data type (a warning: the spec does "
     "not say so).",
+    versions=("0.4", "0.5"),
 )
 def datasets_same_dtype(ctx: ImageContext) -> Iterator[Violation]:
     """Each "multiscales" dictionary MUST contain the field "datasets", which is a list of

@@ -33,6 +33,7 @@ def _channel_axis(multiscale: Any) -> int | None:
     subject=Subject.IMAGE_NODE,
     anchor="omero-md",
     summary="omero lists one channel per entry of the image's channel axis.",
+    versions=("0.4", "0.5"),
 )
 def channels_match_axis(ctx: ImageContext) -> Iterator[Violation]:
     """"channels": [ # Array matching the c dimension size
@@ -69,6 +70,7 @@ def channels_match_axis(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.OMERO,
     anchor="omero-md",
     summary="omero rdefs.model is \"color\" or \"greyscale\".",
+    versions=("0.4", "0.5"),
 )
 def rdefs_model(omero: Any, ctx: DocContext) -> Iterator[Violation]:
     """"model": "color" # "color" or "greyscale"

@@ -96,6 +96,7 @@ def _unique_names(plate: Any, key: str, what: str) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two rows of a plate have the same name.",
+    versions=("0.4", "0.5"),
 )
 def rows_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `name` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
@@ -111,6 +112,7 @@ def rows_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two columns of a plate have the same name.",
+    versions=("0.4", "0.5"),
 )
 def columns_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `name` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
@@ -143,6 +145,7 @@ def _case_collisions(plate: Any, key: str, what: str) -> Iterator[Violation]:
     anchor="plate-md",
     summary="Row names should not differ only in case (they collide on case-insensitive "
     "file systems).",
+    versions=("0.4", "0.5"),
 )
 def rows_case_collision(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Care SHOULD be taken to avoid collisions on case-insensitive filesystems (e.g. avoid
@@ -157,6 +160,7 @@ def rows_case_collision(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     anchor="plate-md",
     summary="Column names should not differ only in case (they collide on case-insensitive "
     "file systems).",
+    versions=("0.4", "0.5"),
 )
 def columns_case_collision(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Care SHOULD be taken to avoid collisions on case-insensitive filesystems (e.g. avoid
@@ -199,6 +203,7 @@ def _row_and_column(
     anchor="plate-md",
     summary="A well path is a row name, '/', and a column name, in that order (0.4: a path in "
     "column/row order is info, as the official 0.4 suites write it).",
+    versions=("0.4", "0.5"),
 )
 def wells_path_row_column(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `path` MUST consist of a `name` in the `rows` list, a file separator (`/`), and a
@@ -250,6 +255,7 @@ def _index_in_range(well: Mapping[str, Any], key: str, size: int) -> bool | None
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="A well's rowIndex and columnIndex are indices into the rows and columns lists.",
+    versions=("0.4", "0.5"),
 )
 def wells_indices_in_range(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each well object MUST contain both a `rowIndex` key whose value MUST be an integer
@@ -278,6 +284,7 @@ def wells_indices_in_range(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="A well's rowIndex and columnIndex name the same row and column as its path.",
+    versions=("0.4", "0.5"),
 )
 def wells_indices_match_path(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `rowIndex`, `columnIndex`, and `path` MUST all refer to the same row/column pair.
@@ -310,6 +317,7 @@ def wells_indices_match_path(plate: Any, ctx: DocContext) -> Iterator[Violation]
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two wells of a plate have the same path.",
+    versions=("0.4", "0.5"),
 )
 def wells_path_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each well object MUST contain a `path` key whose value MUST be a string specifying the
@@ -331,6 +339,7 @@ def wells_path_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two acquisitions of a plate have the same id.",
+    versions=("0.4", "0.5"),
 )
 def acquisitions_id_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each acquisition object MUST contain an `id` key whose value MUST be an unique integer
@@ -363,6 +372,7 @@ def _found_wells(ctx: PlateContext) -> list[WellSummary]:
     subject=Subject.PLATE_NODE,
     anchor="plate-md",
     summary="The plate's field_count equals the largest number of fields found in a well.",
+    versions=("0.4", "0.5"),
 )
 def field_count_matches_wells(ctx: PlateContext) -> Iterator[Violation]:
     """The `plate` dictionary SHOULD contain a `field_count` key whose value MUST be a positive
@@ -391,6 +401,7 @@ def field_count_matches_wells(ctx: PlateContext) -> Iterator[Violation]:
     subject=Subject.PLATE_NODE,
     anchor="plate-md",
     summary="No well has more fields of an acquisition than its maximumfieldcount.",
+    versions=("0.4", "0.5"),
 )
 def maximumfieldcount_respected(ctx: PlateContext) -> Iterator[Violation]:
     """Each acquisition object SHOULD contain a `maximumfieldcount` key whose value MUST be a
@@ -428,6 +439,7 @@ def maximumfieldcount_respected(ctx: PlateContext) -> Iterator[Violation]:
     subject=Subject.PLATE_NODE,
     anchor="plate-md",
     summary="Every well the plate lists exists as a well group.",
+    versions=("0.4", "0.5"),
 )
 def wells_exist(ctx: PlateContext) -> Iterator[Violation]:
     """Each well object MUST contain a `path` key whose value MUST be a string specifying the
@@ -456,6 +468,7 @@ def wells_exist(ctx: PlateContext) -> Iterator[Violation]:
     subject=Subject.PLATE_NODE,
     anchor="hcs-layout",
     summary="Each row of wells is a Zarr group between the plate and its wells.",
+    versions=("0.4", "0.5"),
 )
 def row_groups_exist(ctx: PlateContext) -> Iterator[Violation]:
     """Three groups MUST be defined above the images: [...] the group above the well defines

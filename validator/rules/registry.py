@@ -23,15 +23,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from validator import versions as ngff
 from validator.model import Severity
-
-SPEC_BASE = "https://ngff.openmicroscopy.org"
-ALL_VERSIONS: frozenset[str] = frozenset({"0.4", "0.5"})
 
 
 def spec_url(version: str, anchor: str) -> str:
     """The link to a section of the specification of ``version``."""
-    return f"{SPEC_BASE}/{version}/#{anchor}"
+    try:
+        return ngff.get(version).spec_url(anchor)
+    except KeyError:
+        return f"{ngff.SPEC_SITE}/{version}/#{anchor}"
 
 
 class Subject(enum.StrEnum):
@@ -116,7 +117,7 @@ class Rule:
 
     def spec(self, version: str | None) -> str:
         if version is None or version not in self.versions:
-            version = max(self.versions)
+            version = ngff.newest(self.versions)
         return spec_url(version, self.anchors.get(version, self.anchor))
 
     def applies_to(self, version: str) -> bool:
@@ -183,20 +184,24 @@ def rule(
     subject: Subject,
     anchor: str,
     summary: str,
-    versions: Iterable[str] = ALL_VERSIONS,
+    versions: Iterable[str] = (),
+    zarr_formats: Iterable[int] = (),
     anchors: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[..., CheckResult]], Callable[..., CheckResult]]:
     """Register a check function as the rule ``rule_id``.
 
-    The function's docstring must quote the sentence of the spec it enforces.
+    The function's docstring must quote the sentence of the spec it enforces. A rule names
+    the NGFF ``versions`` it applies to; a rule about a Zarr format's own documents names the
+    ``zarr_formats`` instead, and applies to every release stored in one of them.
     """
+    applies = _applies(rule_id, versions, zarr_formats)
 
     def decorate(func: Callable[..., CheckResult]) -> Callable[..., CheckResult]:
         RULES.add(
             Rule(
                 id=rule_id,
                 severity=severity,
-                versions=frozenset(versions),
+                versions=applies,
                 anchor=anchor,
                 summary=summary,
                 subject=subject,
@@ -216,7 +221,8 @@ def declare(
     severity: Severity,
     anchor: str,
     summary: str,
-    versions: Iterable[str] = ALL_VERSIONS,
+    versions: Iterable[str] = (),
+    zarr_formats: Iterable[int] = (),
     doc: str = "",
     anchors: Mapping[str, str] | None = None,
 ) -> Rule:
@@ -225,7 +231,7 @@ def declare(
         Rule(
             id=rule_id,
             severity=severity,
-            versions=frozenset(versions),
+            versions=_applies(rule_id, versions, zarr_formats),
             anchor=anchor,
             summary=summary,
             subject=None,
@@ -234,3 +240,17 @@ def declare(
             anchors=dict(anchors or {}),
         )
     )
+
+
+def _applies(rule_id: str, versions: Iterable[str], zarr_formats: Iterable[int]) -> frozenset[str]:
+    """The versions a rule applies to: named, or every release stored in a ``zarr_formats``."""
+    named = frozenset(versions)
+    formats = tuple(zarr_formats)
+    if formats:
+        if named:
+            raise ValueError(f"rule {rule_id}: give versions or zarr_formats, not both")
+        named = frozenset(v for f in formats for v in ngff.with_zarr_format(f))
+    if not named:
+        raise ValueError(f"rule {rule_id} names no version: rules declare the versions they "
+                         "apply to")
+    return named

@@ -76,6 +76,7 @@ def dataset_scale(dataset: Any) -> tuple[int, list[float]] | None:
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
     summary="A translation comes after the scale in coordinateTransformations.",
+    versions=("0.4", "0.5"),
 )
 def translation_after_scale(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """If `translation` is given it MUST be listed after `scale` to ensure that it is given in
@@ -104,6 +105,7 @@ def translation_after_scale(multiscales: Any, ctx: DocContext) -> Iterator[Viola
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
     summary="Every scale and translation vector has one entry per axis.",
+    versions=("0.4", "0.5"),
 )
 def vector_length_matches_axes(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """The length of the `scale` and `translation` array MUST be the same as the length of
@@ -139,6 +141,7 @@ def vector_length_matches_axes(multiscales: Any, ctx: DocContext) -> Iterator[Vi
     anchor="multiscale-md",
     summary="Datasets go from highest to lowest resolution: no axis's scale decreases from "
     "one level to the next.",
+    versions=("0.4", "0.5"),
 )
 def datasets_scale_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """The "path"s MUST be ordered from largest (i.e. highest resolution) to smallest.

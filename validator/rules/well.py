@@ -30,6 +30,7 @@ def _images(ome: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
     subject=Subject.WELL,
     anchor="well-md",
     summary="No two fields of a well have the same path.",
+    versions=("0.4", "0.5"),
 )
 def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `path` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
@@ -48,6 +49,7 @@ def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.WELL_NODE,
     anchor="well-md",
     summary="When the plate has more than one acquisition, every field names its acquisition.",
+    versions=("0.4", "0.5"),
 )
 def acquisition_required(ctx: WellContext) -> Iterator[Violation]:
     """If multiple acquisitions were performed in the plate, it MUST contain an `acquisition`
@@ -75,6 +77,7 @@ def acquisition_required(ctx: WellContext) -> Iterator[Violation]:
     anchor="well-md",
     summary="A field's acquisition is the id of one of the plate's acquisitions (a warning "
     "when the plate lists none).",
+    versions=("0.4", "0.5"),
 )
 def acquisition_known(ctx: WellContext) -> Iterator[Violation]:
     """[...] it MUST contain an `acquisition` key whose value MUST be an integer identifying
@@ -108,6 +111,7 @@ def acquisition_known(ctx: WellContext) -> Iterator[Violation]:
     subject=Subject.WELL_NODE,
     anchor="well-md",
     summary="Every field the well lists exists as a multiscales image group.",
+    versions=("0.4", "0.5"),
 )
 def images_exist(ctx: WellContext) -> Iterator[Violation]:
     """Each image object MUST contain a `path` key whose value MUST be a string specifying the

@@ -1,0 +1,218 @@
+"""One validation run: the root (format, version), the document checks of each group, the report.
+
+:class:`Walk` holds what a run shares -- the store, the options, the report, the
+:class:`~validator.walk.reading.Reader`, the :class:`~validator.walk.layout.Layout` and the
+:class:`~validator.walk.findings.Findings` -- and hands the root group to the visitors
+(:mod:`validator.walk.visitors`), which walk the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from validator import versions as ngff
+from validator.document import check_attributes, declared_version, is_ome, ome_metadata
+from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
+from validator.model import NodeKind, Report, Severity, pointer
+from validator.options import Options
+from validator.rules import builtin as B
+from validator.stores import Store
+from validator.walk.findings import FindingCallback, Findings
+from validator.walk.layout import Group, Layout
+from validator.walk.reading import ProgressCallback, Reader
+from validator.walk.visitors import visit_group
+from validator.zarrmeta import V3_METADATA
+
+#: Called once for each node the walk visits, with its path ("" = root) and kind.
+NodeCallback = Callable[[str, NodeKind], None]
+
+
+class Walk:
+    """One validation run over one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        options: Options,
+        target: str,
+        *,
+        on_progress: ProgressCallback | None = None,
+        on_finding: FindingCallback | None = None,
+        on_node: NodeCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.report = Report(target=target, ngff_version=None, zarr_format=None,
+                             strict=options.strict)
+        self.findings = Findings(self.report, on_finding)
+        self.reader = Reader(store, options, self.findings, on_progress)
+        self.layout = Layout(self.reader, self.findings)
+        self.findings.locate = self.layout.locate
+        self._on_node = on_node
+        self.fields_skipped = 0  # options.fields == "first": fields not visited
+        self.fields_skipped_wells = 0
+
+    @property
+    def version(self) -> ngff.SpecVersion:
+        """The version of the hierarchy (the oldest supported release until the root is read)."""
+        return self.findings.version
+
+    # -- nodes ---------------------------------------------------------------------------
+
+    def visit_node(self, path: str, kind: NodeKind) -> None:
+        """Count a visited node in the report and tell ``on_node`` (nodes are not kept)."""
+        self.report.nodes[kind] += 1
+        self.emit_node(path, kind)
+
+    def emit_node(self, path: str, kind: NodeKind) -> None:
+        if self._on_node is not None:
+            self._on_node(path, kind)
+
+    # -- checking ------------------------------------------------------------------------
+
+    def check_group(self, group: Group) -> tuple[str, Mapping[str, Any], str]:
+        """Document checks of one group; returns its version, OME metadata and OME base."""
+        declared = declared_version(group.attributes)
+        current = self.version.id
+        version = self.options.ngff_version or current
+        if not group.readable:
+            return version, {}, group.base
+        if declared is not None and declared != current and not self.options.ngff_version:
+            self.findings.add_builtin(
+                B.VERSION_MIXED, group.node, group.document,
+                group.base + pointer(*_version_path(group.attributes)),
+                f"this group declares NGFF {declared} but the hierarchy is {current}",
+            )
+        # A group inside the hierarchy without ome.version (ome-zarr-py writes 0.5 labels
+        # groups so) is read as the root's version: one warning, instead of the schema's
+        # ome.version.required error. At the root nothing else gives the version: the error
+        # stands there, alone.
+        absent = bool(group.node) and declared is None and group.zarr_format == 3 and (
+            isinstance(group.attributes.get("ome"), Mapping))
+        if absent:
+            self.findings.add_builtin(B.VERSION_ABSENT, group.node, group.document,
+                                      group.base + "/ome",
+                                      f"ome.version is missing; read as {current}")
+        for issue in check_attributes(group.attributes, version, group.node):
+            if absent and issue.rule == "ome.version.required":
+                continue
+            self.findings.add(issue.finding(group.node, group.document, group.base))
+        ome, prefix = ome_metadata(group.attributes, version)
+        return version, ome, group.base + pointer(*prefix)
+
+    # -- the run -------------------------------------------------------------------------
+
+    async def run(self) -> Report:
+        started = time.monotonic()
+        try:
+            await self._run_root()
+        except BudgetExceeded as exc:
+            self.report.truncated = True
+            self.report.skipped.append(f"walk stopped early: {exc}")
+        finally:
+            if self.fields_skipped:
+                self.report.skipped.append(
+                    f"fields: {self.fields_skipped} field images not checked (--fields first: "
+                    f"only the first field listed by each well); {self.fields_skipped_wells} "
+                    "wells have more than one field"
+                )
+            self.report.stats.seconds = time.monotonic() - started
+            self.report.stats.documents = self.reader.documents
+            self.report.stats.requests = self.store.stats.requests
+            self.report.stats.bytes = self.store.stats.bytes
+            self.reader.progress(force=True)
+        self.report.sort()
+        return self.report
+
+    async def _detect_format(self) -> int:
+        forced = self.options.ngff_version
+        if forced is not None:
+            return ngff.get(forced).zarr_format
+        try:
+            data = await self.reader.fetch("", V3_METADATA)
+        except DocumentTooLarge as exc:
+            # It exists, so this is Zarr v3; but a limit of ours stops the walk here: that is
+            # a finding and a truncated report, not a refusal to answer.
+            self.report.zarr_format = 3
+            self.findings.add_builtin(B.DOCUMENT_TOO_LARGE, "", V3_METADATA, "", str(exc))
+            raise BudgetExceeded("the root metadata is larger than the document size limit: "
+                                 "nothing below it was checked") from None
+        except FetchError as exc:
+            raise CouldNotValidate(f"cannot read {self.store.url(V3_METADATA)}: {exc}") from None
+        if data is not None:
+            self.reader.cache_root(V3_METADATA, data)
+            return 3
+        return 2
+
+    async def _run_root(self) -> None:
+        try:
+            fmt = await self._detect_format()
+        except FetchError as exc:
+            raise CouldNotValidate(str(exc)) from None
+        self.report.zarr_format = fmt
+        self.layout.zarr_format = fmt
+        self.reader.adopt_v3_copy = fmt == 3 and self.options.consolidated
+        try:
+            if fmt == 2 and self.options.consolidated:
+                # .zmetadata beside .zgroup and .zattrs, at once: no round trip added.
+                root, _ = await asyncio.gather(self.layout.open_group(""),
+                                               self.reader.open_v2_copy())
+                self.reader.compare_v2_root()
+            else:
+                root = await self.layout.open_group("")
+        except FetchError as exc:
+            raise CouldNotValidate(str(exc)) from None
+        if root is None:
+            raise CouldNotValidate(
+                f"no Zarr {'v3' if fmt == 3 else 'v2'} metadata at {self.store.url('')}: "
+                "not a Zarr hierarchy (or not reachable)"
+            )
+        if "" in self.layout.array_nodes:
+            raise CouldNotValidate("the root is a Zarr array, not an OME-Zarr group")
+        if not is_ome(root.attributes):
+            if any(f.rule == B.DOCUMENT_TOO_LARGE.id and f.node == ""
+                   for f in self.report.findings):
+                # Not a failure to reach the data but a limit of ours: say so in a report
+                # (finding + truncated) rather than refusing to answer.
+                self.report.truncated = True
+                self.report.skipped.append(
+                    "the root metadata is larger than the document size limit: nothing below "
+                    "it was checked")
+                return
+            if any(f.node == "" and f.severity is Severity.ERROR for f in self.report.findings):
+                detail = "; ".join(f.message for f in self.report.findings if f.node == "")
+                raise CouldNotValidate(f"cannot read the root metadata: {detail}")
+            raise CouldNotValidate("the root group has no OME-Zarr metadata: not an OME-Zarr")
+        declared = declared_version(root.attributes)
+        version = self.options.ngff_version or declared or ngff.undeclared(fmt).id
+        self.report.ngff_version = version
+        record = ngff.find(version)
+        if record is None:
+            raise CouldNotValidate(
+                f"NGFF {version} is not supported: this validator checks {ngff.listing()}"
+            )
+        self.findings.version = record
+        if fmt != record.zarr_format:
+            self.findings.add_builtin(
+                B.ZARR_FORMAT, "", root.document, "",
+                f"NGFF {record.id} must be stored as Zarr v{record.zarr_format}, "
+                f"found Zarr v{fmt}")
+        await visit_group(self, root)
+
+
+def _version_path(attributes: Mapping[str, Any]) -> tuple[str | int, ...]:
+    if isinstance(attributes.get("ome"), Mapping):
+        return ("ome", "version")
+    multiscales = attributes.get("multiscales")
+    if isinstance(multiscales, list):
+        for i, ms in enumerate(multiscales):
+            if isinstance(ms, Mapping) and "version" in ms:
+                return ("multiscales", i, "version")
+    for key in ("plate", "well", "image-label"):
+        value = attributes.get(key)
+        if isinstance(value, Mapping) and "version" in value:
+            return (key, "version")
+    return ()

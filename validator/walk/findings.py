@@ -1,0 +1,111 @@
+"""Turning what the walk finds into findings: engine rules, node rules' violations, unsafe paths.
+
+Every finding of a walk goes through :class:`Findings`, which adds the rule's severity, the
+spec link of the hierarchy's version and, for a violation about another node than the one
+checked, that node's metadata document and base pointer (from the Zarr layout).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from validator import versions as ngff
+from validator.model import Finding, Report, pointer
+from validator.rules import RULES, Rule, Subject, Violation
+from validator.rules import builtin as B
+
+if TYPE_CHECKING:
+    from validator.walk.layout import Group
+
+#: Called with each finding as it is found.
+FindingCallback = Callable[[Finding], None]
+#: The metadata document and base pointer of a node other than the one checked.
+Locate = Callable[[str], tuple[str, str]]
+
+# Characters and forms that let a path named in metadata leave the dataset or address
+# something other than a child node: parent segments, absolute paths, URLs, backslashes,
+# percent-encoding (which a server may decode), queries and fragments, control characters.
+_UNSAFE_PATH = re.compile(r"(^/)|(\\)|(://)|(%[0-9a-fA-F]{2})|([?#])|([\x00-\x1f\x7f])")
+
+
+def unsafe_path_reason(path: str) -> str | None:
+    """Why ``path`` (relative to its group) must not be fetched, or ``None`` when it is safe."""
+    if path.endswith("/"):
+        path = path[:-1]  # "0/" names the same child as "0"
+    if not path:
+        return "the path is empty"
+    if _UNSAFE_PATH.search(path):
+        return "absolute paths, URLs, backslashes, percent-escapes, '?' and '#' are not allowed"
+    segments = path.split("/")
+    if any(s in ("", ".", "..") for s in segments):
+        return "empty, '.' and '..' path segments are not allowed"
+    return None
+
+
+class Findings:
+    """The findings of one walk, as they are found."""
+
+    def __init__(self, report: Report, on_finding: FindingCallback | None) -> None:
+        self.report = report
+        self._on_finding = on_finding
+        #: The version whose rules run and whose spec is linked. Until the root declares one,
+        #: findings (of reading the root) link to the oldest supported release.
+        self.version: ngff.SpecVersion = ngff.supported()[0]
+        #: Where another node's metadata is (set by the Zarr layout once the format is known).
+        self.locate: Locate = lambda node: ("", "")
+
+    def add(self, finding: Finding) -> None:
+        self.report.findings.append(finding)
+        if self._on_finding is not None:
+            self._on_finding(finding)
+
+    def add_builtin(
+        self, rule: Rule, node: str, document: str, ptr: str, message: str
+    ) -> None:
+        self.add(Finding(rule.id, rule.severity, node, ptr, message,
+                         rule.spec(self.version.id), document))
+
+    def run_rules(
+        self, subject: Subject, ctx: Any, node: str, *, location: tuple[str, str]
+    ) -> None:
+        """Run the node rules of ``subject``; ``location`` = (document, OME base pointer)."""
+        for rule in RULES.for_subject(subject, self.version.id):
+            assert rule.check is not None
+            try:
+                for violation in rule.check(ctx):
+                    self._add_violation(rule, violation, node, location)
+            except Exception as exc:  # a check must never take the walk down with it
+                self.add_builtin(B.RULE_CRASHED, node, location[0], location[1],
+                                 f"rule {rule.id} could not run: {exc!r}")
+
+    def _add_violation(
+        self, rule: Rule, v: Violation, node: str, location: tuple[str, str]
+    ) -> None:
+        document, base = location
+        target = node
+        if v.node is not None and v.node != node:
+            target = v.node
+            document, base = self.locate(v.node)
+        if v.document is not None:
+            document, base = v.document, ""
+        self.add(Finding(rule.id, v.severity or rule.severity, target, base + pointer(*v.path),
+                         v.message, rule.spec(self.version.id), document))
+
+    def safe_children(
+        self, group: Group, ome_base: str, entries: Iterable[tuple[tuple[str | int, ...], Any]]
+    ) -> list[str]:
+        """The distinct child paths that may be fetched; the unsafe ones become findings."""
+        seen: dict[str, None] = {}
+        for tokens, path in entries:
+            if not isinstance(path, str):
+                continue  # the schema reports the wrong type
+            reason = unsafe_path_reason(path)
+            if reason is not None:
+                self.add_builtin(B.PATH_ESCAPES, group.node, group.document,
+                                 ome_base + pointer(*tokens),
+                                 f"path {path!r} was not followed: {reason}")
+                continue
+            seen.setdefault(path.removesuffix("/"), None)
+        return list(seen)

@@ -1,0 +1,288 @@
+"""Reading documents: fetches within the budgets, JSON parsing, consolidated metadata.
+
+Every document of a walk is read here: fetched from the store (bounded by the
+:class:`~validator.limiter.Limiter`, counted against ``max_documents`` and ``max_bytes``), or
+taken from the root's consolidated metadata when there is some (:mod:`validator.consolidated`),
+and parsed. What cannot be read becomes a finding, never an exception the walk has to catch
+(except a budget running out, which stops the walk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from validator.consolidated import (
+    CONSOLIDATED_MATCHES,
+    V2_CONSOLIDATED,
+    Consolidated,
+    differences,
+    from_v2,
+    from_v3,
+)
+from validator.document import parse_json
+from validator.errors import BudgetExceeded, FetchError
+from validator.limiter import Limiter
+from validator.model import join_node
+from validator.options import Options
+from validator.rules import RULES
+from validator.rules import builtin as B
+from validator.stores import Store
+from validator.walk.findings import Findings
+from validator.zarrmeta import V2_ATTRS, V2_GROUP, V3_METADATA
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot of a walk: documents read, documents known so far, findings so far."""
+
+    documents: int
+    known: int
+    findings: int
+    requests: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+async def gather_bounded(
+    items: Sequence[T], func: Callable[[T], Awaitable[R]], limit: int
+) -> list[R]:
+    """``[await func(i) for i in items]``, at most ``limit`` at a time, results in order."""
+    results: list[Any] = [None] * len(items)
+    iterator = iter(enumerate(items))
+
+    async def worker() -> None:
+        for index, item in iterator:
+            results[index] = await func(item)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(limit, len(items))):
+                group.create_task(worker())
+    except BaseExceptionGroup as group_error:
+        # Callers (and Walk.run) expect the exception a worker raised -- BudgetExceeded
+        # above all -- not a group of them: the first one stands for all.
+        raise _first_leaf(group_error) from None
+    return results
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+class Reader:
+    """Reads the documents of one walk and keeps its counts."""
+
+    def __init__(
+        self, store: Store, options: Options, findings: Findings,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.findings = findings
+        # The cap on requests in flight (per run, so per host): options.concurrency at most.
+        self.limiter = Limiter(options.concurrency, adaptive=options.adaptive)
+        self._on_progress = on_progress
+        self.documents = 0
+        self.known = 0
+        self._last_progress = 0.0
+        self._root_cache: dict[str, bytes | None] = {}
+        # Consolidated metadata, when the root has some and options.consolidated is set.
+        self._consolidated: Consolidated | None = None
+        self.adopt_v3_copy = False
+        self._root_docs: dict[str, tuple[Any, bool]] = {}  # v2 root documents as read
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def progress(self, force: bool = False) -> None:
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_progress >= 0.1:
+            self._last_progress = now
+            self._on_progress(
+                Progress(self.documents, self.known, len(self.findings.report.findings),
+                         self.store.stats.requests)
+            )
+
+    def _check_budget(self) -> None:
+        opts = self.options
+        if opts.max_documents is not None and self.known >= opts.max_documents:
+            raise BudgetExceeded(f"the limit of {opts.max_documents} documents was reached")
+        if opts.max_bytes is not None and self.store.stats.bytes >= opts.max_bytes:
+            raise BudgetExceeded(f"the limit of {opts.max_bytes} bytes was reached")
+
+    def cache_root(self, name: str, data: bytes | None) -> None:
+        """Keep a root document read while detecting the format, for its first reader."""
+        self._root_cache[name] = data
+        self.known -= 1  # counted when it is taken from the cache
+        self.documents -= 1
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def fetch(self, node: str, name: str) -> bytes | None:
+        """The bytes of document ``name`` of ``node``; ``None`` when it does not exist.
+
+        Raises FetchError when it could not be read, BudgetExceeded when a budget ran out.
+        """
+        key = join_node(node, name)
+        if key in self._root_cache:
+            # Read once while detecting the format at the root; counted here, once.
+            data = self._root_cache.pop(key)
+            self.known += 1
+            self.documents += data is not None
+            return data
+        self._check_budget()
+        self.known += 1
+        # The documents that may hold a whole hierarchy's consolidated metadata get a larger cap.
+        cap = None
+        if not node and name in (V3_METADATA, V2_CONSOLIDATED):
+            cap = max(self.options.max_document_bytes, self.options.max_consolidated_bytes)
+        stats = self.store.stats
+        async with self.limiter.slot() as outcome:
+            throttled = getattr(stats, "throttled", 0)
+            try:
+                if cap is not None and getattr(self.store, "accepts_max_bytes", False):
+                    get: Any = self.store.get
+                    data = await get(key, max_bytes=cap)
+                else:
+                    data = await self.store.get(key)
+            except BaseException:
+                outcome.failed = True
+                raise
+            finally:
+                outcome.throttled = getattr(stats, "throttled", 0) > throttled
+        if data is not None:
+            self.documents += 1
+        self.progress()
+        return data
+
+    async def fetch_reported(self, node: str, name: str) -> tuple[bytes | None, bool]:
+        """``(bytes, unreadable)`` of a document that is not JSON; a failed read is reported."""
+        try:
+            return await self.fetch(node, name), False
+        except FetchError as exc:
+            self.findings.add_builtin(RULES[exc.rule], node, name, "", str(exc))
+            return None, True
+
+    async def read_json(self, node: str, name: str) -> tuple[Any, bool]:
+        """``(value, exists)``: the parsed document, or a finding and ``(None, True)``.
+
+        With consolidated metadata the document comes from the consolidated copy (no request);
+        what the copy lacks is fetched, and a document found so is a disagreement. With
+        ``verify_consolidated`` the real document is always fetched, compared and returned.
+        """
+        copy = self._consolidated
+        if copy is None:
+            value, exists = await self._read_json_real(node, name)
+            if not node and name in (V2_GROUP, V2_ATTRS):
+                self._root_docs[name] = (value, exists)
+            return value, exists
+        has_copy, copied = copy.take(join_node(node, name))
+        if has_copy and not self.options.verify_consolidated:
+            self._check_budget()
+            self.known += 1
+            self.documents += 1
+            self.progress()
+            if not isinstance(copied, dict):
+                self.findings.add_builtin(
+                    B.DOCUMENT_INVALID_JSON, node, name, "",
+                    f"the document is not a JSON object (in the consolidated metadata, "
+                    f"{copy.source})")
+                return None, True
+            return copied, True
+        value, exists = await self._read_json_real(node, name)
+        self._compare_copy(node, name, has_copy, copied, value, exists)
+        return value, exists
+
+    def _compare_copy(self, node: str, name: str, has_copy: bool, copied: Any, value: Any,
+                      exists: bool) -> None:
+        """Report where the consolidated copy of a document disagrees with the document."""
+        assert self._consolidated is not None
+        source = self._consolidated.source
+        key = join_node(node, name)
+        if exists and value is None:
+            return  # unreadable: reported already
+        rule = CONSOLIDATED_MATCHES
+        add = self.findings.add_builtin
+        if has_copy and not exists:
+            add(rule, node, name, "", f"{key} is in the consolidated metadata "
+                f"({source}) but does not exist")
+        elif exists and not has_copy:
+            add(rule, node, name, "", f"{key} exists but is missing from the "
+                f"consolidated metadata ({source})")
+        elif has_copy:
+            found = differences(copied, value, limit=4)
+            for i, (ptr, what) in enumerate(found[:3]):
+                more = " (and more)" if i == 2 and len(found) > 3 else ""
+                add(rule, node, name, ptr, f"the consolidated metadata ({source}) "
+                    f"disagrees with {key}: {what}{more}")
+
+    async def _read_json_real(self, node: str, name: str) -> tuple[Any, bool]:
+        try:
+            data = await self.fetch(node, name)
+        except FetchError as exc:
+            self.findings.add_builtin(RULES[exc.rule], node, name, "", str(exc))
+            return None, True
+        if data is None:
+            return None, False
+        value, problem = parse_json(data, self.options.max_json_depth)
+        if problem is not None:
+            rule = B.DOCUMENT_TOO_DEEP if "deeper" in problem else B.DOCUMENT_INVALID_JSON
+            self.findings.add_builtin(rule, node, name, "",
+                                      f"{self.store.url(join_node(node, name))}: {problem}")
+            return None, True
+        if not isinstance(value, dict):
+            self.findings.add_builtin(B.DOCUMENT_INVALID_JSON, node, name, "",
+                                      "the document is not a JSON object")
+            return None, True
+        if not node and name == V3_METADATA and self.adopt_v3_copy:
+            self.adopt_v3_copy = False
+            self._adopt_v3(value)
+        return value, True
+
+    # -- consolidated metadata -------------------------------------------------------------
+
+    def _adopt_v3(self, root: dict[str, Any]) -> None:
+        """Use the ``consolidated_metadata`` of the root ``zarr.json``, when it has some."""
+        copy, problem = from_v3(root)
+        if problem is not None:
+            self.findings.add_builtin(CONSOLIDATED_MATCHES, "", V3_METADATA,
+                                      "/consolidated_metadata",
+                                      f"the consolidated metadata cannot be used: {problem}")
+        if copy is not None:
+            # The copy now owns the documents: hand each over once, then forget it.
+            root.pop("consolidated_metadata", None)
+            self._consolidated = copy
+
+    async def open_v2_copy(self) -> None:
+        """Read ``.zmetadata`` at a Zarr v2 root and use it when it is well-formed."""
+        document, _ = await self._read_json_real("", V2_CONSOLIDATED)
+        if document is None:
+            return  # absent, or unreadable (reported)
+        copy, problem = from_v2(document)
+        if copy is None:
+            self.findings.add_builtin(CONSOLIDATED_MATCHES, "", V2_CONSOLIDATED, "",
+                                      f"the consolidated metadata cannot be used: {problem}")
+            return
+        self._consolidated = copy
+
+    def compare_v2_root(self) -> None:
+        """The root's own documents were read anyway: compare them with their copies."""
+        copy = self._consolidated
+        if copy is None:
+            return
+        for name in (V2_GROUP, V2_ATTRS):
+            value, exists = self._root_docs.pop(name, (None, False))
+            has_copy, copied = copy.take(name)
+            if self.options.verify_consolidated or has_copy or exists:
+                self._compare_copy("", name, has_copy, copied, value, exists)
