@@ -113,7 +113,7 @@ def test_ome_xml_over_the_cap_is_too_large(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("document", "pointer_base"),
     [
-        ({"ome": {"version": "0.6", "multiscales": []}}, ""),
+        ({"ome": {"version": "0.7", "multiscales": []}}, ""),
         ({"multiscales": [{"version": "0.3", "datasets": [{"path": "0"}]}]}, ""),
     ],
 )
@@ -135,9 +135,9 @@ def test_supported_versions_are_not_unsupported() -> None:
 
 def test_walk_refuses_an_unsupported_root(tmp_path: Path) -> None:
     tree = image_tree("0.5")
-    ome_of(tree, "", "0.5")["version"] = "0.6"
+    ome_of(tree, "", "0.5")["version"] = "0.7"
     root = materialize(tree, tmp_path / "ds.zarr")
-    with pytest.raises(CouldNotValidate, match=r"0\.6"):
+    with pytest.raises(CouldNotValidate, match=r"0\.7"):
         validate(str(root))
 
 

@@ -2,7 +2,7 @@
 
 This is what ``validate_document`` exposes and what the walk runs on every group it reads.
 Paths here are JSON tokens relative to the *attributes object* (``.zattrs`` in 0.4, the
-``attributes`` member of ``zarr.json`` in 0.5); the caller adds the document's base pointer.
+``attributes`` member of ``zarr.json`` in 0.5 and 0.6); the caller adds the document's base pointer.
 """
 
 from __future__ import annotations
@@ -226,6 +226,10 @@ def validate_document(
         zarr_format = document.get("zarr_format")
         report.zarr_format = zarr_format if isinstance(zarr_format, int) else None
     detected = declared_version(attributes)
+    if detected is not None:
+        # "0.6rc0" and "0.6.dev3" name 0.6; an unknown tag stays as declared (unsupported).
+        release, _pre = ngff.resolve(detected)
+        detected = release.id if release is not None else detected
     # Undeclared: an "ome" object means the metadata of a Zarr v3 release, else of a v2 one.
     effective = version or detected or ngff.undeclared(3 if "ome" in attributes else 2).id
     report.ngff_version = effective

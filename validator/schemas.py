@@ -72,6 +72,7 @@ _KIND_ANCHORS = {
     "bf2raw": "bf2raw",
     "series": "bf2raw",
     "ome": "metadata",  # the envelope of the metadata under "ome"
+    "scene": "scene-md",
 }
 _SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
@@ -96,7 +97,8 @@ _SCHEMA_KEYWORDS = frozenset(
 # jsonschema-rs reports these without the branch details a useful message needs.
 _PYTHON_ONLY_KEYWORDS = frozenset({"anyOf", "oneOf", "not", "$dynamicRef"})
 _VALUE_KEYWORDS = frozenset(
-    {"enum", "const", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+    {"enum", "const", "pattern", "not", "minimum", "maximum", "exclusiveMinimum",
+     "exclusiveMaximum"}
 )
 _MAX_SHOWN = 60  # characters of a value quoted in a message
 # The keys that name an entry of a list that must not repeat, by preference.

@@ -8,8 +8,7 @@ Zarr format to read, how to read an undeclared version). Adding a release is a r
 its schemas and its rules.
 
 A release is :attr:`SpecVersion.supported` once its schemas and rules are in: a known but
-unsupported release (0.6 while its schemas are being written) is refused like an unknown one,
-never half-checked.
+unsupported release is refused like an unknown one, never half-checked.
 """
 
 from __future__ import annotations
@@ -92,7 +91,6 @@ RELEASES: tuple[SpecVersion, ...] = (
         # are in public test data: read as 0.6 with a warning (rule ome.version.pre-release).
         id="0.6", tags=("0.6", "0.6rc0"), zarr_format=3, ome_key="ome",
         kinds={**_CLASSIC_KINDS, "scene": "scene"}, envelope="ome",
-        supported=False,  # until schemas/0.6 and the 0.6 rules are in
         anchors={"multiscale-md": "multiscales-md"},
         dev_tags=re.compile(r"^0\.6\.dev[0-9]+$"),
     ),

@@ -585,7 +585,8 @@ def main() -> None:
     for folder in CASES.iterdir():
         if folder.is_dir() and folder.name in rules:
             for path in folder.glob("*.json"):
-                if path not in written:
+                # 0.6 cases are _gen_v06's
+                if path not in written and path.stem.split("-")[1] in VERSIONS:
                     path.unlink()
     print(json.dumps({"rules": len(rules), "cases": len(written)}))
 

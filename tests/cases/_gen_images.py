@@ -665,7 +665,8 @@ def main() -> None:
     for folder in CASES.iterdir():
         if folder.is_dir() and folder.name.startswith(PREFIXES) and folder.name not in KEEP:
             for old in folder.glob("*.json"):
-                old.unlink()
+                if old.stem.split("-")[1] in VERSIONS:  # 0.6 cases are _gen_v06's
+                    old.unlink()
     written: set[Path] = set()
     write_document_cases(written)
     write_tree_cases(written)

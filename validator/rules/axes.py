@@ -15,6 +15,7 @@ from validator.rules.context import DocContext
 from validator.rules.plate import repeated_entries
 from validator.rules.registry import Subject, Violation, rule
 
+Path = tuple[str | int, ...]
 # The rank of an axis type in the required order: time, then channel or custom, then space.
 _TIME, _CHANNEL_OR_CUSTOM, _SPACE = 0, 1, 2
 _RANK_NAMES = {_TIME: "time", _CHANNEL_OR_CUSTOM: "channel or custom", _SPACE: "space"}
@@ -27,6 +28,25 @@ def iter_axes(multiscales: Any) -> Iterator[tuple[int, list[Any]]]:
     for i, ms in enumerate(multiscales):
         if isinstance(ms, Mapping) and isinstance(ms.get("axes"), list):
             yield i, ms["axes"]
+
+
+def iter_axis_lists(multiscales: Any, version: str) -> Iterator[tuple[Path, list[Any]]]:
+    """``(path from the multiscales list to the axes list, axes)``: up to 0.5 each
+    multiscale's ``axes``; from 0.6 the ``axes`` of each of its ``coordinateSystems`` (the
+    conditions on axes "apply to all coordinate systems inside multiscales metadata")."""
+    if version in ("0.4", "0.5"):
+        for i, axes in iter_axes(multiscales):
+            yield (i, "axes"), axes
+        return
+    if not isinstance(multiscales, list):
+        return
+    for i, ms in enumerate(multiscales):
+        systems = ms.get("coordinateSystems") if isinstance(ms, Mapping) else None
+        if not isinstance(systems, list):
+            continue
+        for k, system in enumerate(systems):
+            if isinstance(system, Mapping) and isinstance(system.get("axes"), list):
+                yield (i, "coordinateSystems", k, "axes"), system["axes"]
 
 
 def type_rank(axis: Any) -> int:
@@ -70,8 +90,9 @@ def axes_name_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     severity=Severity.ERROR,
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
+    anchors={"0.6": "multiscales-md"},
     summary="Axes are ordered by type: time first, then channel or custom, then space.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def axes_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """In addition, the entries MUST be ordered by "type" where the "time" axis must come
@@ -80,14 +101,19 @@ def axes_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
 
     An axis without a type (or with a null type) is a "custom" axis here, as the spec's
     count rule says ("MAY contain one additional entry of "type:channel" or a null / custom
-    type"). Each axis that comes after an axis of a later rank is reported."""
-    for i, axes in iter_axes(multiscales):
+    type"). Each axis that comes after an axis of a later rank is reported.
+
+    0.6 states the same condition for "all coordinate systems inside multiscales metadata":
+    each of them is checked. Its 'coordinate' and 'displacement' axes (the vector axis of a
+    transformation field, "inserted after a time axis (if present) and before the spatial
+    axes") rank with channel and custom axes; an 'array' axis ranks as a custom one."""
+    for prefix, axes in iter_axis_lists(multiscales, ctx.version):
         highest = -1
         highest_at = 0
         for k, axis in enumerate(axes):
             rank = type_rank(axis)
             if rank < highest:
-                path: tuple[str | int, ...] = (i, "axes", k)
+                path: tuple[str | int, ...] = (*prefix, k)
                 if isinstance(axis, Mapping) and "type" in axis:
                     path = (*path, "type")
                 yield Violation(
@@ -105,8 +131,9 @@ def axes_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     severity=Severity.WARNING,
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
+    anchors={"0.6": "multiscales-md"},
     summary="Three spatial axes named z, y and x are ordered z, y, x.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def axes_zyx_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """If there are three spatial axes where two correspond to the image plane ("yx") and
@@ -115,8 +142,9 @@ def axes_zyx_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
 
     Axis names are arbitrary, so which axis is the stacking axis can only be told from the
     names the spec uses: the rule applies when the three space axes are named exactly "z",
-    "y" and "x" (in some order) and reports any order other than z, y, x."""
-    for i, axes in iter_axes(multiscales):
+    "y" and "x" (in some order) and reports any order other than z, y, x. In 0.6 every
+    coordinate system of the multiscale is checked."""
+    for prefix, axes in iter_axis_lists(multiscales, ctx.version):
         spatial = [(k, a.get("name")) for k, a in enumerate(axes)
                    if isinstance(a, Mapping) and a.get("type") == "space"]
         names = [name for _, name in spatial]
@@ -124,5 +152,5 @@ def axes_zyx_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
             yield Violation(
                 f"the spatial axes are ordered {''.join(map(str, names))}; they should be "
                 "ordered zyx",
-                (i, "axes", spatial[0][0], "name"),
+                (*prefix, spatial[0][0], "name"),
             )

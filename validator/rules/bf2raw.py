@@ -442,7 +442,7 @@ def plate_series(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     subject=Subject.SERIES,
     anchor="bf2raw",
     summary="No image group is listed twice in the OME group's \"series\".",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def series_paths_unique(series: Any, ctx: DocContext) -> Iterator[Violation]:
     """Every "multiscales" group MUST represent exactly one OME-XML "Image" in the same order

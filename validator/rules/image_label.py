@@ -29,7 +29,7 @@ INTEGER_DTYPES = frozenset(
     anchor="labels-md",
     anchors={"0.4": "label-md"},
     summary="No two entries of 'colors' have the same label-value.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def colors_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
     """All the values under the `label-value` key MUST be unique. (0.4; 0.5: the `colors`
@@ -50,7 +50,7 @@ def colors_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Vio
     anchor="labels-md",
     anchors={"0.4": "label-md"},
     summary="No two entries of 'properties' have the same label-value.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def properties_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
     """Like the `colors` key, the value of the `properties` key MUST be an array of JSON
@@ -73,7 +73,7 @@ def properties_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator
     anchor="labels-md",
     anchors={"0.4": "label-md"},
     summary="source.image is a relative path (not an absolute path or a URL).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def source_relative(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
     """This object MAY include a key `image`, whose value MUST be a string specifying the

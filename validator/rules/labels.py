@@ -196,7 +196,7 @@ def source_resolves(ctx: LabelsContext) -> Iterator[Violation]:
     subject=Subject.LABELS,
     anchor="labels-md",
     summary="A labels group is not itself an image (no 'multiscales' beside 'labels').",
-    versions=("0.5",),
+    versions=("0.5", "0.6"),
 )
 def labels_group_not_image(labels: Any, ctx: DocContext) -> Iterator[Violation]:
     """The "labels" group is not itself an image; it contains images.

@@ -126,7 +126,7 @@ def dimension_names_match_axes(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.MULTISCALES,
     anchor="multiscale-md",
     summary="No two datasets of a multiscale name the same path.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def dataset_path_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each "multiscales" dictionary MUST contain the field "datasets", which is a list of

@@ -70,7 +70,7 @@ def channels_match_axis(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.OMERO,
     anchor="omero-md",
     summary="omero rdefs.model is \"color\" or \"greyscale\".",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def rdefs_model(omero: Any, ctx: DocContext) -> Iterator[Violation]:
     """"model": "color" # "color" or "greyscale"

@@ -96,7 +96,7 @@ def _unique_names(plate: Any, key: str, what: str) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two rows of a plate have the same name.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def rows_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `name` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
@@ -112,7 +112,7 @@ def rows_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two columns of a plate have the same name.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def columns_name_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `name` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
@@ -145,7 +145,7 @@ def _case_collisions(plate: Any, key: str, what: str) -> Iterator[Violation]:
     anchor="plate-md",
     summary="Row names should not differ only in case (they collide on case-insensitive "
     "file systems).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def rows_case_collision(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Care SHOULD be taken to avoid collisions on case-insensitive filesystems (e.g. avoid
@@ -160,7 +160,7 @@ def rows_case_collision(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     anchor="plate-md",
     summary="Column names should not differ only in case (they collide on case-insensitive "
     "file systems).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def columns_case_collision(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Care SHOULD be taken to avoid collisions on case-insensitive filesystems (e.g. avoid
@@ -203,7 +203,7 @@ def _row_and_column(
     anchor="plate-md",
     summary="A well path is a row name, '/', and a column name, in that order (0.4: a path in "
     "column/row order is info, as the official 0.4 suites write it).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def wells_path_row_column(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `path` MUST consist of a `name` in the `rows` list, a file separator (`/`), and a
@@ -255,7 +255,7 @@ def _index_in_range(well: Mapping[str, Any], key: str, size: int) -> bool | None
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="A well's rowIndex and columnIndex are indices into the rows and columns lists.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def wells_indices_in_range(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each well object MUST contain both a `rowIndex` key whose value MUST be an integer
@@ -284,7 +284,7 @@ def wells_indices_in_range(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="A well's rowIndex and columnIndex name the same row and column as its path.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def wells_indices_match_path(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `rowIndex`, `columnIndex`, and `path` MUST all refer to the same row/column pair.
@@ -317,7 +317,7 @@ def wells_indices_match_path(plate: Any, ctx: DocContext) -> Iterator[Violation]
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two wells of a plate have the same path.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def wells_path_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each well object MUST contain a `path` key whose value MUST be a string specifying the
@@ -339,7 +339,7 @@ def wells_path_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.PLATE,
     anchor="plate-md",
     summary="No two acquisitions of a plate have the same id.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def acquisitions_id_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     """Each acquisition object MUST contain an `id` key whose value MUST be an unique integer

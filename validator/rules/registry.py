@@ -46,6 +46,7 @@ class Subject(enum.StrEnum):
     WELL = "well"
     BIOFORMATS2RAW = "bioformats2raw.layout"
     SERIES = "series"
+    SCENE = "scene"
     # Node subjects: the check receives a node context built by the walk.
     IMAGE_NODE = "image-node"
     LABELS_NODE = "labels-node"
@@ -71,6 +72,7 @@ _DOCUMENT_SUBJECTS = frozenset(
         Subject.WELL,
         Subject.BIOFORMATS2RAW,
         Subject.SERIES,
+        Subject.SCENE,
     }
 )
 

@@ -55,18 +55,24 @@ def vector(transform: Any, kind: str) -> list[Any] | None:
     return value if isinstance(value, list) else None
 
 
-def dataset_scale(dataset: Any) -> tuple[int, list[float]] | None:
-    """``(index in the list, scale vector)`` of a dataset's first inline ``scale``, when it is
-    a list of numbers."""
+def dataset_scale(dataset: Any) -> tuple[Path, list[float]] | None:
+    """``(path from the dataset's transformations list to the vector, scale vector)`` of a
+    dataset's first inline ``scale``, when it is a list of numbers. From 0.6 the scale may be
+    the first step of a ``sequence`` (a scale followed by a translation)."""
     if not isinstance(dataset, Mapping):
         return None
     transforms = dataset.get("coordinateTransformations")
     if not isinstance(transforms, list):
         return None
     for t, transform in enumerate(transforms):
-        scale = vector(transform, "scale")
+        found: tuple[Path, list[Any] | None] = ((t, "scale"), vector(transform, "scale"))
+        if isinstance(transform, Mapping) and transform.get("type") == "sequence":
+            steps = transform.get("transformations")
+            if isinstance(steps, list) and steps:
+                found = ((t, "transformations", 0, "scale"), vector(steps[0], "scale"))
+        path, scale = found
         if scale is not None:
-            return (t, scale) if all(is_number(v) for v in scale) else None
+            return (path, scale) if all(is_number(v) for v in scale) else None
     return None
 
 
@@ -141,7 +147,8 @@ def vector_length_matches_axes(multiscales: Any, ctx: DocContext) -> Iterator[Vi
     anchor="multiscale-md",
     summary="Datasets go from highest to lowest resolution: no axis's scale decreases from "
     "one level to the next.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
+    anchors={"0.6": "multiscales-md"},
 )
 def datasets_scale_order(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     """The "path"s MUST be ordered from largest (i.e. highest resolution) to smallest.
@@ -151,7 +158,7 @@ def datasets_scale_order(multiscales: Any, ctx: DocContext) -> Iterator[Violatio
     Magnitudes are compared, since a negative scale mirrors an axis without changing the
     resolution. The multiscale's own transformations apply to every level alike and do not
     change the order. Levels whose scale is stored by ``path``, or is not a list of numbers,
-    are skipped."""
+    are skipped. In 0.6 a level's scale may be the first step of its ``sequence``."""
     if not isinstance(multiscales, list):
         return
     for i, ms in enumerate(multiscales):
@@ -163,7 +170,7 @@ def datasets_scale_order(multiscales: Any, ctx: DocContext) -> Iterator[Violatio
             found = dataset_scale(dataset)
             if found is None:
                 continue  # compare the next level with the last one known
-            t, scale = found
+            tail, scale = found
             if previous is not None and len(previous[1]) == len(scale):
                 smaller = [k for k, (a, b) in enumerate(zip(previous[1], scale, strict=True))
                            if abs(b) < abs(a)]
@@ -172,7 +179,7 @@ def datasets_scale_order(multiscales: Any, ctx: DocContext) -> Iterator[Violatio
                         f"level {j} has a smaller scale than level {previous[0]} along "
                         f"{_axes_named(ms, smaller)} ({_pairs(previous[1], scale, smaller)}): "
                         "levels must go from highest to lowest resolution",
-                        (i, "datasets", j, "coordinateTransformations", t, "scale"),
+                        (i, "datasets", j, "coordinateTransformations", *tail),
                     )
             previous = (j, scale)
 

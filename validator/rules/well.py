@@ -30,7 +30,7 @@ def _images(ome: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
     subject=Subject.WELL,
     anchor="well-md",
     summary="No two fields of a well have the same path.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
     """The `path` MUST contain only alphanumeric characters, MUST be case-sensitive, and MUST
