@@ -279,7 +279,7 @@ def test_could_not_validate_is_a_422_problem_and_a_failed_job(client: httpx.Clie
     ("POST", "/v1/validate", {"json": {"url": 5}}, 422),
     ("POST", "/v1/validate", {"json": {"url": ""}}, 422),
     ("POST", "/v1/validate", {"json": {"url": "x" * 5000}}, 422),
-    ("POST", "/v1/validate", {"json": {"url": "http://a.example/", "ngff_version": "0.6"}}, 422),
+    ("POST", "/v1/validate", {"json": {"url": "http://a.example/", "ngff_version": "0.7"}}, 422),
     ("POST", "/v1/validate", {"json": {"url": "http://a.example/", "strict": "maybe"}}, 422),
     ("POST", "/v1/validate", {"json": {"url": "http://a.example/", "retries": 99}}, 422),
     ("POST", "/v1/jobs", {"json": {"url": "not a url"}}, 422),
@@ -398,7 +398,7 @@ def test_cors_is_off_unless_configured(client: httpx.Client,
 
 def test_meta_endpoints(client: httpx.Client) -> None:
     versions = client.get("/v1/versions").json()
-    assert versions["ngff_versions"] == ["0.4", "0.5"]
+    assert versions["ngff_versions"] == ["0.4", "0.5", "0.6"]
     assert versions["report_formats"] == sorted(REPORTERS)
     assert client.get("/v1/rules").json() == [rule.to_dict() for rule in RULES]
     assert client.get("/healthz").json() == {"status": "ok"}
