@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.casekit import write_case
+from tests.casekit import image_tree, write_case
 from tests.cases import _gen_hcs_labels as hcs
 from tests.cases import _gen_images as images
 
@@ -622,11 +622,31 @@ def replay_walk_cases(written: set[Path]) -> None:
         written.add(write_case(rule, name, V, case))
 
 
+def write_walk_version_cases(written: set[Path]) -> None:
+    """A walked image whose root declares a 0.6 tag other than "0.6"."""
+    for rule, name, tag, expect in (
+        ("ome.version.value", "pass-0.6-rc0-walk", "0.6rc0", []),
+        ("ome.version.pre-release", "fail-0.6-dev-walk", "0.6.dev2",
+         [{"rule": "ome.version.pre-release", "node": "", "pointer": "/attributes/ome/version",
+           "severity": "warning"}]),
+    ):
+        tree = as_06(image_tree("0.5"))
+        multiscale = tree["zarr.json"]["attributes"]["ome"]["multiscales"][0]
+        multiscale.update({"type": "gaussian", "metadata": {"method": "mean"}})
+        tree["zarr.json"]["attributes"]["ome"]["version"] = tag
+        case: Doc = {"description": f"a walked 0.6 image declaring {tag!r}", "tree": tree,
+                     "valid": True}
+        if expect:
+            case["expect"] = expect
+        written.add(write_case(rule, name, V, case))
+
+
 def main() -> None:
     for path in CASES.glob("*/*-0.6*.json"):
         path.unlink()
     written: set[Path] = set()
     replay_walk_cases(written)
+    write_walk_version_cases(written)
     families: dict[str, str] = {}
     for rule, what, family, mutate, tokens, severity in [*replayed(), *FAILS]:
         ome = mutate(copy.deepcopy(VALID[family]()))

@@ -75,7 +75,7 @@ class Walk:
 
     def check_group(self, group: Group) -> tuple[str, Mapping[str, Any], str]:
         """Document checks of one group; returns its version, OME metadata and OME base."""
-        declared = declared_version(group.attributes)
+        declared = _release(declared_version(group.attributes))
         current = self.version.id
         version = self.options.ngff_version or current
         if not group.readable:
@@ -186,7 +186,7 @@ class Walk:
                 detail = "; ".join(f.message for f in self.report.findings if f.node == "")
                 raise CouldNotValidate(f"cannot read the root metadata: {detail}")
             raise CouldNotValidate("the root group has no OME-Zarr metadata: not an OME-Zarr")
-        declared = declared_version(root.attributes)
+        declared = _release(declared_version(root.attributes))
         version = self.options.ngff_version or declared or ngff.undeclared(fmt).id
         self.report.ngff_version = version
         record = ngff.find(version)
@@ -201,6 +201,15 @@ class Walk:
                 f"NGFF {record.id} must be stored as Zarr v{record.zarr_format}, "
                 f"found Zarr v{fmt}")
         await visit_group(self, root)
+
+
+def _release(tag: str | None) -> str | None:
+    """The release a declared version string names ("0.6rc0" and "0.6.dev3" are 0.6; the
+    schema warns about a dev tag); an unknown tag stays as written."""
+    if tag is None:
+        return None
+    release, _pre_release = ngff.resolve(tag)
+    return release.id if release is not None else tag
 
 
 def _version_path(attributes: Mapping[str, Any]) -> tuple[str | int, ...]:
