@@ -578,6 +578,21 @@ def replayed() -> list[Case]:
 # Rules about the Zarr v3 documents, the walk and reading, which 0.6 shares with 0.5 (same
 # Zarr format, same layout): their 0.5 cases are replayed with the metadata made 0.6.
 _WALK_PREFIXES = ("array.", "hierarchy.", "io.", "zarr.")
+# The walk rules of images, labels, plates, wells and bioformats2raw collections, whose text
+# 0.6 keeps: their 0.5 trees replay as 0.6 trees.
+_WALK_RULES = {
+    "bf2raw.images.consecutive", "bf2raw.ome-xml.image-count", "bf2raw.ome-xml.metadata-only",
+    "bf2raw.ome-xml.present", "bf2raw.ome-xml.valid", "bf2raw.plate.series",
+    "image-label.arrays.integer", "image-label.source.resolves",
+    "labels.datasets.count-matches-parent", "labels.paths.exist", "labels.paths.image-label",
+    "labels.shape.matches-parent", "multiscales.axes.count-matches-ndim",
+    "multiscales.datasets.max-ndim", "multiscales.datasets.path-exists",
+    "multiscales.datasets.same-dtype", "multiscales.datasets.same-ndim",
+    "multiscales.datasets.shape-order", "omero.channels.count-matches-axis",
+    "plate.acquisitions.maximumfieldcount-respected", "plate.field-count.matches-wells",
+    "plate.rows.group-exists", "plate.wells.exist", "series.images.exist",
+    "well.images.acquisition-known", "well.images.acquisition-required", "well.images.exist",
+}
 
 
 def image_06(ome: Doc) -> None:
@@ -614,7 +629,7 @@ def as_06(value: Any) -> Any:
 def replay_walk_cases(written: set[Path]) -> None:
     for path in sorted(CASES.glob("*/*-0.5*.json")):
         rule = path.parent.name
-        if not rule.startswith(_WALK_PREFIXES):
+        if not rule.startswith(_WALK_PREFIXES) and rule not in _WALK_RULES:
             continue
         case = as_06(hcs.json.loads(path.read_text()))
         del case["version"]
@@ -641,12 +656,39 @@ def write_walk_version_cases(written: set[Path]) -> None:
         written.add(write_case(rule, name, V, case))
 
 
+def write_dimension_names_cases(written: set[Path]) -> None:
+    """0.6 arrays need no dimension_names; names that contradict the axes are warned about."""
+    rule = "multiscales.dimension-names.match-intrinsic"
+
+    def clean() -> Doc:
+        tree: Doc = as_06(image_tree("0.5"))
+        multiscale = tree["zarr.json"]["attributes"]["ome"]["multiscales"][0]
+        multiscale.update({"type": "gaussian", "metadata": {"method": "mean"}})
+        return tree
+
+    tree = clean()
+    tree["0/zarr.json"]["dimension_names"] = ["x", "y"]
+    written.add(write_case(rule, "fail-0.6-swapped", V, {
+        "description": "level 0 names its dimensions x, y; the axes are y, x", "tree": tree,
+        "expect": [{"rule": rule, "node": "0", "pointer": "/dimension_names",
+                    "severity": "warning"}], "valid": True}))
+    written.add(write_case(rule, "pass-0.6", V, {
+        "description": "dimension_names equal to the axis names", "tree": clean(),
+        "valid": True}))
+    tree = clean()
+    for level in ("0", "1"):
+        del tree[f"{level}/zarr.json"]["dimension_names"]
+    written.add(write_case(rule, "pass-0.6-without-names", V, {
+        "description": "0.6 arrays without dimension_names", "tree": tree, "valid": True}))
+
+
 def main() -> None:
     for path in CASES.glob("*/*-0.6*.json"):
         path.unlink()
     written: set[Path] = set()
     replay_walk_cases(written)
     write_walk_version_cases(written)
+    write_dimension_names_cases(written)
     families: dict[str, str] = {}
     for rule, what, family, mutate, tokens, severity in [*replayed(), *FAILS]:
         ome = mutate(copy.deepcopy(VALID[family]()))

@@ -188,7 +188,7 @@ def _quote(items: Sequence[str]) -> str:
     subject=Subject.BIOFORMATS2RAW_NODE,
     anchor="bf2raw",
     summary="A bioformats2raw collection has OME metadata in OME/METADATA.ome.xml.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def ome_xml_present(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """Conforming groups: SHOULD have OME metadata representing the entire collection of
@@ -204,7 +204,7 @@ def ome_xml_present(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     subject=Subject.BIOFORMATS2RAW_NODE,
     anchor="bf2raw",
     summary="OME/METADATA.ome.xml is well-formed OME-XML, valid against the OME XML Schema.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def ome_xml_valid(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """"OME/METADATA.ome.xml" MUST adhere to the OME-XML specification.
@@ -250,7 +250,7 @@ def ome_xml_valid(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     anchor="bf2raw",
     summary="OME/METADATA.ome.xml uses <MetadataOnly/>, never <BinData/>, <BinaryOnly/> or "
     "<TiffData/>.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def ome_xml_metadata_only(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """"OME/METADATA.ome.xml" MUST use `<MetadataOnly/>` elements as opposed to
@@ -290,7 +290,7 @@ def ome_xml_metadata_only(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     subject=Subject.BIOFORMATS2RAW_NODE,
     anchor="bf2raw",
     summary="The collection has exactly one image group per OME-XML Image.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def ome_xml_image_count(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """Every "multiscales" group MUST represent exactly one OME-XML "Image" in the same order
@@ -335,7 +335,7 @@ def ome_xml_image_count(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     subject=Subject.BIOFORMATS2RAW_NODE,
     anchor="bf2raw",
     summary="Without series and plate, the images are multiscales groups 0, 1, 2, ...",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def images_consecutive(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """If the "series" attribute does not exist and no "plate" is present: separate
@@ -368,7 +368,7 @@ def images_consecutive(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     subject=Subject.BIOFORMATS2RAW_NODE,
     anchor="bf2raw",
     summary="Every path in the OME group's \"series\" names a multiscales image group.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def series_images_exist(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """"series" MUST be a list of string objects, each of which is a path to an image group.
@@ -400,7 +400,7 @@ def series_images_exist(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     anchor="bf2raw",
     summary="A bioformats2raw plate also lists its field images in the OME group's "
     "\"series\".",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def plate_series(ctx: Bioformats2rawContext) -> Iterator[Violation]:
     """If "plate" metadata is present, images MUST be located at the defined location.

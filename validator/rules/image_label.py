@@ -94,7 +94,7 @@ def source_relative(image_label: Any, ctx: DocContext) -> Iterator[Violation]:
     anchors={"0.4": "label-md"},
     summary="The arrays of a label image have an integer data type (error in 0.5; a warning "
     "in 0.4, where only the layout says so).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def arrays_integer(ctx: ImageContext) -> Iterator[Violation]:
     """The pixels of the label images MUST be integer data types, i.e. one of [`uint8`,

@@ -33,7 +33,7 @@ def _listed(ctx: LabelsContext) -> Iterator[tuple[int, str, ImageSummary]]:
     subject=Subject.LABELS_NODE,
     anchor="labels-md",
     summary="Every path the labels group lists is an existing label image (a multiscales group).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def label_paths_exist(ctx: LabelsContext) -> Iterator[Violation]:
     """The OME-Zarr Metadata in the `zarr.json` file associated with the "labels" group MUST
@@ -60,7 +60,7 @@ def label_paths_exist(ctx: LabelsContext) -> Iterator[Violation]:
     subject=Subject.LABELS_NODE,
     anchor="labels-md",
     summary="Every label image the labels group lists has 'image-label' metadata.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def label_paths_image_label(ctx: LabelsContext) -> Iterator[Violation]:
     """In addition to the `multiscales` key, the OME-Zarr Metadata in this image-level
@@ -81,7 +81,7 @@ def label_paths_image_label(ctx: LabelsContext) -> Iterator[Violation]:
     subject=Subject.LABELS_NODE,
     anchor="labels-md",
     summary="A label image has as many multiscale levels (datasets) as the image it labels.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def datasets_count_matches_parent(ctx: LabelsContext) -> Iterator[Violation]:
     """Within the `multiscales` object, the JSON array associated with the `datasets` key MUST
@@ -111,7 +111,7 @@ def datasets_count_matches_parent(ctx: LabelsContext) -> Iterator[Violation]:
     anchor="image-layout",
     summary="Each dimension of a label image is the size of the image's dimension of the same "
     "axis, or 1.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def shape_matches_parent(ctx: LabelsContext) -> Iterator[Violation]:
     """Each dimension of the label should be either the same as the corresponding dimension of
@@ -154,7 +154,7 @@ def _resolve(node: str, relative: str) -> str | None:
     anchor="labels-md",
     summary="A label's source.image names the image the label belongs to (info when that "
     "cannot be verified without fetching it).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def source_resolves(ctx: LabelsContext) -> Iterator[Violation]:
     """This object MAY include a key `image`, whose value MUST be a string specifying the

@@ -40,6 +40,19 @@ def intrinsic_system(ms: Mapping[str, Any]) -> str | None:
     return None
 
 
+def image_axes(ms: Mapping[str, Any]) -> list[Any] | None:
+    """The axes of a multiscale image, one per array dimension: up to 0.5 its ``axes``; from
+    0.6 the axes of its intrinsic coordinate system ("The length of axes MUST be equal to the
+    number of dimensions of the arrays that contain the image data")."""
+    axes = ms.get("axes")
+    if isinstance(axes, list):
+        return axes
+    intrinsic = intrinsic_system(ms)
+    if intrinsic is None:
+        return None
+    return systems_by_name(ms.get("coordinateSystems")).get(intrinsic)
+
+
 @rule(
     "multiscales.datasets.input-matches-path",
     severity=Severity.ERROR,

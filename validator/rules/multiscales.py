@@ -13,6 +13,7 @@ from typing import Any
 
 from validator.model import Severity
 from validator.rules.context import ArrayInfo, DocContext, ImageContext
+from validator.rules.multiscale_links import image_axes
 from validator.rules.plate import repeated_entries
 from validator.rules.registry import Subject, Violation, rule
 
@@ -31,8 +32,9 @@ def iter_datasets(ome: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, An
 
 
 def axis_names(multiscale: Mapping[str, Any]) -> list[str] | None:
-    """The axis names of a multiscale (0.4 and 0.5 axes are objects with a name)."""
-    axes = multiscale.get("axes")
+    """The axis names of a multiscale (0.4 and 0.5 axes are objects with a name; 0.6: those
+    of its intrinsic coordinate system)."""
+    axes = image_axes(multiscale)
     if not isinstance(axes, list):
         return None
     names = []
@@ -50,7 +52,7 @@ def axis_names(multiscale: Mapping[str, Any]) -> list[str] | None:
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="Every dataset path names an existing Zarr array.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def dataset_path_exists(ctx: ImageContext) -> Iterator[Violation]:
     """Each dictionary in "datasets" MUST contain the field "path", whose value contains the
@@ -69,13 +71,13 @@ def dataset_path_exists(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="The number of axes equals the number of dimensions of every dataset array.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def axes_count_matches_ndim(ctx: ImageContext) -> Iterator[Violation]:
     """The length of "axes" must be between 2 and 5 and MUST be equal to the dimensionality of
     the zarr arrays storing the image data (see "datasets:path")."""
     for i, ms, j, path in iter_datasets(ctx.ome):
-        axes = ms.get("axes")
+        axes = image_axes(ms)
         info = ctx.arrays.get(path) if isinstance(path, str) else None
         if info is None or info.ndim is None or not isinstance(axes, list):
             continue
@@ -118,6 +120,41 @@ def dimension_names_match_axes(ctx: ImageContext) -> Iterator[Violation]:
                 ("dimension_names",),
                 node=info.node,
             )
+
+
+@rule(
+    "multiscales.dimension-names.match-intrinsic",
+    severity=Severity.WARNING,
+    subject=Subject.IMAGE_NODE,
+    anchor="multiscales-md",
+    summary="A level's dimension_names, where given, are the intrinsic coordinate system's "
+    "axis names (0.6; a warning).",
+    versions=("0.6",),
+)
+def dimension_names_match_intrinsic(ctx: ImageContext) -> Iterator[Violation]:
+    """The number of dimensions and order MUST correspond to number and order of `axes`.
+
+    0.6 dropped 0.5's "The "dimension_names" attribute MUST be included in the `zarr.json` of
+    the Zarr array of a multiscale level and MUST match the names in the "axes" metadata": a
+    0.6 array needs no dimension_names, and axis names are arbitrary. Names that are given and
+    differ from the intrinsic system's axis names are still the likeliest sign of dimensions
+    in another order than the axes: a warning, once per array."""
+    reported: set[str] = set()
+    for _i, ms, _j, path in iter_datasets(ctx.ome):
+        info = ctx.arrays.get(path) if isinstance(path, str) else None
+        names = axis_names(ms)
+        if info is None or info.dimension_names is None or names is None:
+            continue
+        given = list(info.dimension_names)
+        if info.node in reported or all(name is None for name in given) or given == names:
+            continue
+        reported.add(info.node)
+        yield Violation(
+            f"dimension_names {given} differ from the intrinsic coordinate system's axis names "
+            f"{names}; the dimensions must be in the order of the axes",
+            ("dimension_names",),
+            node=info.node,
+        )
 
 
 @rule(
@@ -173,7 +210,7 @@ def _levels(
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="Every level of a multiscale has the same number of dimensions.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def datasets_same_ndim(ctx: ImageContext) -> Iterator[Violation]:
     """Each "datasets" dictionary MUST have the same number of dimensions and MUST NOT have
@@ -184,7 +221,7 @@ def datasets_same_ndim(ctx: ImageContext) -> Iterator[Violation]:
     levels that differ from each other; this rule then stays silent (one problem, one
     finding) and speaks only when there are no axes to compare with."""
     for i, ms, levels in _levels(ctx):
-        if isinstance(ms.get("axes"), list):
+        if isinstance(image_axes(ms), list):
             continue
         known = [(j, info) for j, info in levels if info.ndim is not None]
         if not known:
@@ -204,7 +241,7 @@ def datasets_same_ndim(ctx: ImageContext) -> Iterator[Violation]:
     subject=Subject.IMAGE_NODE,
     anchor="multiscale-md",
     summary="No level of a multiscale has more than 5 dimensions.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def datasets_max_ndim(ctx: ImageContext) -> Iterator[Violation]:
     """Each "datasets" dictionary MUST have the same number of dimensions and MUST NOT have
@@ -214,7 +251,7 @@ def datasets_max_ndim(ctx: ImageContext) -> Iterator[Violation]:
     level (that is, when there are no axes, or as many axes as dimensions: then the schema
     rule multiscales.axes.count reports the axes and this rule the array)."""
     for i, ms, levels in _levels(ctx):
-        axes = ms.get("axes")
+        axes = image_axes(ms)
         for j, info in levels:
             if info.ndim is None or info.ndim <= 5:
                 continue
@@ -234,7 +271,7 @@ def datasets_max_ndim(ctx: ImageContext) -> Iterator[Violation]:
     anchor="multiscale-md",
     summary="Datasets go from highest to lowest resolution: no dimension of the arrays grows "
     "from one level to the next.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def datasets_shape_order(ctx: ImageContext) -> Iterator[Violation]:
     """The "path"s MUST be ordered from largest (i.e. highest resolution) to smallest.
@@ -269,7 +306,7 @@ def datasets_shape_order(ctx: ImageContext) -> Iterator[Violation]:
     anchor="multiscale-md",
     summary="Every level of a multiscale has the same data type (a warning: the spec does "
     "not say so).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def datasets_same_dtype(ctx: ImageContext) -> Iterator[Violation]:
     """Each "multiscales" dictionary MUST contain the field "datasets", which is a list of

@@ -12,6 +12,7 @@ from typing import Any
 
 from validator.model import Severity
 from validator.rules.context import DocContext, ImageContext
+from validator.rules.multiscale_links import image_axes
 from validator.rules.registry import Subject, Violation, rule
 
 _MODELS = ("color", "greyscale")
@@ -19,7 +20,7 @@ _MODELS = ("color", "greyscale")
 
 def _channel_axis(multiscale: Any) -> int | None:
     """The index of the one axis of type "channel", if there is exactly one."""
-    axes = multiscale.get("axes") if isinstance(multiscale, Mapping) else None
+    axes = image_axes(multiscale) if isinstance(multiscale, Mapping) else None
     if not isinstance(axes, list):
         return None
     found = [k for k, axis in enumerate(axes)
@@ -33,7 +34,7 @@ def _channel_axis(multiscale: Any) -> int | None:
     subject=Subject.IMAGE_NODE,
     anchor="omero-md",
     summary="omero lists one channel per entry of the image's channel axis.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def channels_match_axis(ctx: ImageContext) -> Iterator[Violation]:
     """"channels": [ # Array matching the c dimension size

@@ -372,7 +372,7 @@ def _found_wells(ctx: PlateContext) -> list[WellSummary]:
     subject=Subject.PLATE_NODE,
     anchor="plate-md",
     summary="The plate's field_count equals the largest number of fields found in a well.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def field_count_matches_wells(ctx: PlateContext) -> Iterator[Violation]:
     """The `plate` dictionary SHOULD contain a `field_count` key whose value MUST be a positive
@@ -401,7 +401,7 @@ def field_count_matches_wells(ctx: PlateContext) -> Iterator[Violation]:
     subject=Subject.PLATE_NODE,
     anchor="plate-md",
     summary="No well has more fields of an acquisition than its maximumfieldcount.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def maximumfieldcount_respected(ctx: PlateContext) -> Iterator[Violation]:
     """Each acquisition object SHOULD contain a `maximumfieldcount` key whose value MUST be a
@@ -439,7 +439,7 @@ def maximumfieldcount_respected(ctx: PlateContext) -> Iterator[Violation]:
     subject=Subject.PLATE_NODE,
     anchor="plate-md",
     summary="Every well the plate lists exists as a well group.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def wells_exist(ctx: PlateContext) -> Iterator[Violation]:
     """Each well object MUST contain a `path` key whose value MUST be a string specifying the
@@ -468,7 +468,7 @@ def wells_exist(ctx: PlateContext) -> Iterator[Violation]:
     subject=Subject.PLATE_NODE,
     anchor="hcs-layout",
     summary="Each row of wells is a Zarr group between the plate and its wells.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def row_groups_exist(ctx: PlateContext) -> Iterator[Violation]:
     """Three groups MUST be defined above the images: [...] the group above the well defines

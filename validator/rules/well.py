@@ -49,7 +49,7 @@ def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
     subject=Subject.WELL_NODE,
     anchor="well-md",
     summary="When the plate has more than one acquisition, every field names its acquisition.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def acquisition_required(ctx: WellContext) -> Iterator[Violation]:
     """If multiple acquisitions were performed in the plate, it MUST contain an `acquisition`
@@ -77,7 +77,7 @@ def acquisition_required(ctx: WellContext) -> Iterator[Violation]:
     anchor="well-md",
     summary="A field's acquisition is the id of one of the plate's acquisitions (a warning "
     "when the plate lists none).",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def acquisition_known(ctx: WellContext) -> Iterator[Violation]:
     """[...] it MUST contain an `acquisition` key whose value MUST be an integer identifying
@@ -111,7 +111,7 @@ def acquisition_known(ctx: WellContext) -> Iterator[Violation]:
     subject=Subject.WELL_NODE,
     anchor="well-md",
     summary="Every field the well lists exists as a multiscales image group.",
-    versions=("0.4", "0.5"),
+    versions=("0.4", "0.5", "0.6"),
 )
 def images_exist(ctx: WellContext) -> Iterator[Violation]:
     """Each image object MUST contain a `path` key whose value MUST be a string specifying the

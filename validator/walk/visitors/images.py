@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from validator.document import declared_version
 from validator.model import NodeKind, join_node
 from validator.rules import ArrayInfo, ImageContext, ImageSummary, Subject
+from validator.rules.multiscale_links import image_axes
 from validator.walk.reading import gather_bounded
 from validator.walk.visitors import labels
 from validator.walk.visitors.arrays import visit_array
@@ -97,7 +98,7 @@ def image_summary(
     first = first if isinstance(first, Mapping) else {}
     datasets = first.get("datasets")
     n_datasets = len(datasets) if isinstance(datasets, list) else 0
-    axes = first.get("axes")
+    axes = image_axes(first)
     names: list[str] = []
     if isinstance(axes, list):
         for axis in axes:
