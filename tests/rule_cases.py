@@ -8,7 +8,7 @@ Each case is a small JSON file:
 ``document``
     instead of ``tree``: one attributes document, run through ``validate_document``.
 ``version``
-    "0.4" or "0.5" (must match the file name); ``strict`` (optional) runs with --strict.
+    "0.4", "0.5" or "0.6" (must match the file name); ``strict`` (optional) runs with --strict.
 ``options``
     optional: more keyword options of the walk (``Options`` fields, e.g.
     ``{"verify_consolidated": true}``).
