@@ -51,13 +51,17 @@ def test_invalid_exits_1_and_lists_every_error(datasets: dict[str, Path]) -> Non
     assert len(rules) >= 2  # the duplicate axis name is reported too, not only the first
 
 
-def test_text_groups_by_node(datasets: dict[str, Path]) -> None:
+def test_text_groups_by_rule_and_details_by_node(datasets: dict[str, Path]) -> None:
     result = cli(str(datasets["invalid"]), "--no-progress")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == "/"
+    assert lines[0].startswith("error ")  # errors first, one group per rule
     assert any("multiscales.datasets.path-exists" in line for line in lines)
     assert "\x1b[" not in result.stdout  # no color when not a terminal
+    details = cli(str(datasets["invalid"]), "--no-progress", "--details")
+    assert details.returncode == 1
+    assert details.stdout.splitlines()[0] == "/"
+    assert "multiscales.datasets.path-exists" in details.stdout
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from validator.model import Finding, Report, Severity
 from validator.options import DEFAULT_CONCURRENCY, MiB, Options
 from validator.reporters import REPORTERS
 from validator.reporters.conformance import render_verdict
+from validator.reporters.text import TextReporter, use_color
 from validator.rules import RULES
 from validator.stores import NetworkPolicy
 from validator.walk import Progress
@@ -55,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (default: text)")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (SHOULD) as errors")
+    parser.add_argument("-v", "--details", action="store_true",
+                        help="text: every finding, node by node (default: the findings "
+                        "grouped by rule, the first few nodes of each)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="text: the verdict line only")
+    parser.add_argument("--min-severity", choices=[s.value for s in Severity],
+                        default=Severity.INFO.value,
+                        help="text: hide findings below this severity (the verdict and the "
+                        "exit status do not change; default: info, show all)")
     parser.add_argument("--ngff-version", choices=ngff.ids(),
                         help="validate as this version instead of the declared one")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
@@ -153,9 +163,17 @@ def list_rules(fmt: str) -> str:
     return "\n".join(lines) + f"\n{len(rules)} rules\n"
 
 
-def render(report: Report, fmt: str, stream: TextIO) -> str:
-    color = fmt == "text" and stream.isatty()
-    return REPORTERS[fmt](color=color).render(report)
+def render(report: Report, fmt: str, stream: TextIO,
+           args: argparse.Namespace | None = None) -> str:
+    if fmt != "text":
+        return REPORTERS[fmt]().render(report)
+    reporter = TextReporter(
+        color=use_color(stream.isatty()),
+        details=bool(args and args.details),
+        quiet=bool(args and args.quiet),
+        min_severity=Severity(args.min_severity) if args else Severity.INFO,
+    )
+    return reporter.render(report)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -207,7 +225,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    sys.stdout.write(render(report, args.format, sys.stdout))
+    sys.stdout.write(render(report, args.format, sys.stdout, args))
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 
@@ -232,7 +250,7 @@ def _run_document(args: argparse.Namespace) -> int:
         raise CouldNotValidate(f"cannot read {args.document}: {exc.strerror or exc}") from None
     report = validate_document(data, version=args.ngff_version, strict=args.strict)
     report.target = args.document
-    sys.stdout.write(render(report, args.format, sys.stdout))
+    sys.stdout.write(render(report, args.format, sys.stdout, args))
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 

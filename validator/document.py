@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from validator import schemas
 from validator import versions as ngff
 from validator.model import Finding, Report, Severity, pointer
+from validator.provenance import now, provenance
 from validator.rules import RULES, DocContext, Subject, Violation
 from validator.rules.builtin import (
     DOCUMENT_INVALID_JSON,
@@ -202,6 +204,19 @@ def validate_document(
     of a ``zarr.json`` (0.5), or a whole ``zarr.json``; bytes or text are parsed as JSON.
     Only checks that need this one document run (schemas and document rules).
     """
+    started, clock = now(), time.monotonic()
+    report = _validate_document(document, version, strict, max_depth=max_depth)
+    report.provenance = provenance(started, time.monotonic() - clock)
+    return report
+
+
+def _validate_document(
+    document: Mapping[str, Any] | bytes | str,
+    version: str | None,
+    strict: bool,
+    *,
+    max_depth: int,
+) -> Report:
     report = Report(target="<document>", ngff_version=version, zarr_format=None, strict=strict)
     base = ""
     if isinstance(document, bytes | str):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from validator.errors import CouldNotValidate
 from validator.model import Finding, Report
 from validator.options import Options
+from validator.provenance import now, provenance
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
 from validator.walk import FindingCallback, NodeCallback, Progress, ProgressCallback, Walk
 
@@ -42,8 +44,28 @@ async def avalidate(
     mapper or a zarr Group. Keyword ``overrides`` are :class:`Options` fields (``strict``,
     ``ngff_version``, ``concurrency``, ``storage_options``, ...). Raises
     :class:`CouldNotValidate` when the target cannot be checked at all. ``on_node(path,
-    kind)`` is called once for each node visited (the report keeps counts only).
+    kind)`` is called once for each node visited (the report keeps counts only). The report
+    says what produced it and when (:attr:`Report.provenance`).
     """
+    started, clock = now(), time.monotonic()
+    report = await _walk(target, options=options, policy=policy, store=store,
+                         on_progress=on_progress, on_finding=on_finding, on_node=on_node,
+                         **overrides)
+    report.provenance = provenance(started, time.monotonic() - clock)
+    return report
+
+
+async def _walk(
+    target: Any,
+    *,
+    options: Options | None,
+    policy: NetworkPolicy | None,
+    store: Store | None,
+    on_progress: ProgressCallback | None,
+    on_finding: FindingCallback | None,
+    on_node: NodeCallback | None,
+    **overrides: Any,
+) -> Report:
     opts = _options(options, overrides)
     own_store = store is None
     if store is None:

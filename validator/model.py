@@ -9,6 +9,7 @@ described by ``schemas/report/report.schema.json``.
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,17 @@ class NodeKind(enum.StrEnum):
     SERIES = "series"
     GROUP = "group"
     MISSING = "missing"
+
+
+_DIGIT_RUNS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[str | int, ...]:
+    """A sort key that orders runs of digits as numbers: "A/2" before "A/10", "axes/9"
+    before "axes/10". Text and numbers alternate, so keys always compare position by
+    position (text with text, number with number)."""
+    return tuple(int(part) if i % 2 else part
+                 for i, part in enumerate(_DIGIT_RUNS.split(text)))
 
 
 def escape_pointer_token(token: str | int) -> str:
@@ -102,8 +114,9 @@ class Finding:
             document=data.get("document", ""),
         )
 
-    def sort_key(self) -> tuple[str, str, str, str]:
-        return (self.node, self.document, self.pointer, self.rule)
+    def sort_key(self) -> tuple[Any, ...]:
+        """Node paths and pointers in natural order (A/2 before A/10)."""
+        return (natural_key(self.node), self.document, natural_key(self.pointer), self.rule)
 
 
 @dataclass(slots=True)
@@ -122,6 +135,39 @@ class Stats:
             "bytes": self.bytes,
             "seconds": round(self.seconds, 4),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What produced a report, and when: the validator's version, the identity of its rule
+    catalogue (a hash: two reports with the same hash were checked by the same rules), the
+    NGFF versions it knows, when the validation started (ISO 8601, UTC) and how long it took.
+    """
+
+    validator_version: str
+    rules_hash: str
+    ngff_versions: tuple[str, ...]
+    started_at: str | None = None
+    duration: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "validator_version": self.validator_version,
+            "rules_hash": self.rules_hash,
+            "ngff_versions": list(self.ngff_versions),
+            "started_at": self.started_at,
+            "duration": None if self.duration is None else round(self.duration, 4),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        return cls(
+            validator_version=data["validator_version"],
+            rules_hash=data["rules_hash"],
+            ngff_versions=tuple(data.get("ngff_versions", ())),
+            started_at=data.get("started_at"),
+            duration=data.get("duration"),
+        )
 
 
 @dataclass(slots=True)
@@ -149,6 +195,8 @@ class Report:
     #: Why the report is incomplete (a limit stopped the walk, a check crashed); empty when
     #: it is complete.
     incomplete_reasons: list[str] = field(default_factory=list)
+    #: What produced the report (set by the engine; ``None`` for reports built by hand).
+    provenance: Provenance | None = None
 
     @property
     def errors(self) -> list[Finding]:
@@ -195,6 +243,9 @@ class Report:
         self.findings.sort(key=Finding.sort_key)
 
     def to_dict(self) -> dict[str, Any]:
+        # Late import: the summary module builds on this one.
+        from validator.summary import summarize
+
         return {
             "report_version": REPORT_FORMAT_VERSION,
             "target": self.target,
@@ -211,6 +262,8 @@ class Report:
             "nodes": dict(sorted(self.nodes.items())),
             "stats": self.stats.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
+            "summary": [group.to_dict() for group in summarize(self.findings)],
+            "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }
 
     @classmethod
@@ -232,4 +285,6 @@ class Report:
             truncated=data.get("truncated", False),
             skipped=list(data.get("skipped", [])),
             incomplete_reasons=list(data.get("incomplete_reasons", [])),
+            provenance=(Provenance.from_dict(data["provenance"])
+                        if data.get("provenance") else None),
         )

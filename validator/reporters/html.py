@@ -1,4 +1,5 @@
-"""A self-contained HTML page of a report: summary, then findings grouped by node.
+"""A self-contained HTML page of a report: summary and provenance, the findings grouped by rule,
+then every finding grouped by node.
 
 No scripts and no external resources (it can be attached to a CI run or mailed). Nodes are
 collapsible ``<details>``; those with failing findings start open unless there are many. A
@@ -10,8 +11,10 @@ from __future__ import annotations
 from html import escape
 from typing import ClassVar
 
+from validator import provenance
 from validator.model import Finding, Report, Severity
 from validator.reporters.base import Reporter
+from validator.summary import summarize
 
 #: With more nodes than this, every node starts collapsed.
 OPEN_LIMIT = 50
@@ -25,6 +28,7 @@ h1 { font-size: 1.4rem; margin: 0 0 .25rem; word-break: break-all; }
 .verdict { display: inline-block; padding: .1rem .6rem; border-radius: 1rem; color: #fff;
   font-weight: 700; }
 .valid { background: var(--ok); } .invalid { background: var(--error); }
+.incomplete { background: var(--warning); }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line);
   vertical-align: top; }
@@ -62,7 +66,8 @@ def _counts(finding_list: list[Finding]) -> str:
 
 
 def _summary(report: Report) -> str:
-    verdict = "valid" if report.valid else "invalid"
+    verdict = report.verdict
+    prov = provenance.of(report)
     counts = report.counts()
     rows = "".join(
         f'<tr class="sev-{s.value}"><td class="sev">{s.value}</td><td>{counts[s.value]}</td></tr>'
@@ -78,13 +83,21 @@ def _summary(report: Report) -> str:
         ("Strict", "yes (warnings count as errors)" if report.strict else "no"),
         ("Cost", f"{stats.documents} documents, {stats.requests} requests, "
                  f"{stats.bytes} bytes, {stats.seconds:.2f} s"),
+        ("Started", prov.started_at or "unknown"),
+        ("Duration", "unknown" if prov.duration is None else f"{prov.duration:.2f} s"),
+        ("Validator", f"ome-zarr-validator {prov.validator_version} (NGFF "
+                      f"{', '.join(prov.ngff_versions)}), rules {prov.rules_hash}"),
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in meta)
     notice = ""
+    if report.incomplete_reasons:
+        items = "".join(f"<li>{_e(r)}</li>" for r in report.incomplete_reasons)
+        notice += ('<div class="notice" role="note"><strong>Incomplete: not everything was '
+                   f"checked</strong><ul>{items}</ul></div>")
     if report.skipped:
         title = "Incomplete: the walk stopped at a limit" if report.truncated else "Not checked"
         items = "".join(f"<li>{_e(s)}</li>" for s in report.skipped)
-        notice = f'<div class="notice" role="note"><strong>{title}</strong><ul>{items}</ul></div>'
+        notice += f'<div class="notice" role="note"><strong>{title}</strong><ul>{items}</ul></div>'
     return (
         f"<header><h1>{_e(report.target)}</h1>"
         f'<p><span class="verdict {verdict}">{verdict.upper()}</span></p></header>'
@@ -94,6 +107,28 @@ def _summary(report: Report) -> str:
         f"<tr><th>severity</th><th>count</th></tr>{rows}</table>"
         '<table style="width:auto"><caption>Nodes by kind</caption>'
         f"<tr><th>kind</th><th>count</th></tr>{nodes}</table></div>"
+    )
+
+
+def _by_rule(report: Report) -> str:
+    """The findings grouped by rule, errors first: how many, and the first few nodes."""
+    groups = summarize(report.findings)
+    if not groups:
+        return ""
+    rows = []
+    for g in groups:
+        nodes = ", ".join(_e(n or "/") for n in g.first_nodes)
+        more = f" and {g.more_nodes} more" if g.more_nodes else ""
+        rows.append(
+            f'<tr class="sev-{g.severity.value}"><td class="sev">{g.severity.value}</td>'
+            f"<td><code>{_e(g.rule)}</code></td><td>{g.count}</td>"
+            f"<td>{_e(g.message)}</td><td><code>{nodes}</code>{more}</td>"
+            f"<td>{_spec_link(g.spec)}</td></tr>"
+        )
+    return (
+        f"<h2>Findings by rule ({len(groups)} rules)</h2><table>"
+        "<tr><th>severity</th><th>rule</th><th>findings</th><th>message (first)</th>"
+        "<th>nodes</th><th>spec</th></tr>" + "".join(rows) + "</table>"
     )
 
 
@@ -118,7 +153,7 @@ def _findings(report: Report) -> str:
     if not report.findings:
         return "<p>No findings.</p>"
     by_node: dict[str, list[Finding]] = {}
-    for finding in report.findings:
+    for finding in sorted(report.findings, key=Finding.sort_key):
         by_node.setdefault(finding.node, []).append(finding)
     groups = list(by_node.items())
     open_failing = len(groups) <= OPEN_LIMIT
@@ -155,6 +190,6 @@ class HtmlReporter(Reporter):
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>OME-Zarr validation: {_e(report.target)}</title>"
             f"<style>{_CSS}</style></head><body><main>"
-            f"{_summary(report)}{_findings(report)}"
+            f"{_summary(report)}{_by_rule(report)}{_findings(report)}"
             "</main></body></html>\n"
         )

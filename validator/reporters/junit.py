@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import ClassVar
 
+from validator import provenance
 from validator.model import Finding, Report, Severity
 from validator.reporters.base import Reporter
 
@@ -54,9 +55,15 @@ def _by_node(report: Report) -> dict[str, list[Finding]]:
 def _properties(suite: ET.Element, report: Report) -> None:
     from validator import __version__  # late: set at the end of validator/__init__
 
+    prov = provenance.of(report)
     values: list[tuple[str, object]] = [
         ("validator.version", __version__),
+        ("validator.rules_hash", prov.rules_hash),
+        ("validator.ngff_versions", ",".join(prov.ngff_versions)),
+        ("report.started_at", prov.started_at or ""),
+        ("report.duration", "" if prov.duration is None else f"{prov.duration:.3f}"),
         ("report.target", report.target),
+        ("report.verdict", report.verdict),
         ("report.valid", report.valid),
         ("report.strict", report.strict),
         ("report.truncated", report.truncated),
@@ -102,6 +109,9 @@ class JUnitReporter(Reporter):
         seconds = f"{report.stats.seconds:.3f}"
         root = ET.Element("testsuites", name=SUITE_NAME)
         suite = ET.SubElement(root, "testsuite", name=xml_text(report.target))
+        started = provenance.of(report).started_at
+        if started is not None:  # JUnit's timestamp: ISO 8601 without a zone (UTC here)
+            suite.set("timestamp", started.removesuffix("+00:00"))
         _properties(suite, report)
         by_node = _by_node(report)
         tests = len(by_node)

@@ -16,7 +16,8 @@ from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from validator.model import Finding, Report, Severity
+from validator import provenance
+from validator.model import Finding, Provenance, Report, Severity
 from validator.reporters.base import Reporter
 from validator.rules import RULES
 
@@ -107,10 +108,30 @@ def _result(finding: Finding, report: Report, index: int) -> dict[str, Any]:
     }
 
 
+def _invocation(report: Report, prov: Provenance) -> dict[str, Any]:
+    invocation: dict[str, Any] = {
+        "executionSuccessful": True,
+        "properties": {"truncated": report.truncated, "skipped": list(report.skipped),
+                       "complete": report.complete,
+                       "incompleteReasons": list(report.incomplete_reasons)},
+    }
+    end = provenance.finished_at(prov)
+    if prov.started_at is not None and end is not None:
+        invocation["startTimeUtc"] = _utc(prov.started_at)
+        invocation["endTimeUtc"] = _utc(end)
+    return invocation
+
+
+def _utc(iso: str) -> str:
+    """SARIF wants UTC times written with a ``Z``."""
+    return iso.removesuffix("+00:00") + "Z"
+
+
 def to_sarif(report: Report) -> dict[str, Any]:
     """The SARIF log of ``report`` as a JSON-ready dict."""
     from validator import __version__  # late: set at the end of validator/__init__
 
+    prov = provenance.of(report)
     rules = [_rule_descriptor(rule.id, report.ngff_version) for rule in RULES]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     for finding in report.findings:
@@ -123,25 +144,24 @@ def to_sarif(report: Report) -> dict[str, Any]:
                 "name": TOOL_NAME,
                 "version": __version__,
                 "semanticVersion": __version__,
+                "properties": {"rulesHash": prov.rules_hash,
+                               "ngffVersions": list(prov.ngff_versions)},
                 "rules": rules,
             }
         },
-        "invocations": [
-            {
-                "executionSuccessful": True,
-                "properties": {"truncated": report.truncated, "skipped": list(report.skipped)},
-            }
-        ],
+        "invocations": [_invocation(report, prov)],
         "results": [_result(f, report, index[f.rule]) for f in report.findings],
         "properties": {
             "target": report.target,
             "valid": report.valid,
+            "verdict": report.verdict,
             "strict": report.strict,
             "ngffVersion": report.ngff_version,
             "zarrFormat": report.zarr_format,
             "counts": report.counts(),
             "nodes": dict(sorted(report.nodes.items())),
             "stats": report.stats.to_dict(),
+            "provenance": prov.to_dict(),
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
