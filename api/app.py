@@ -13,7 +13,7 @@ from api.jobs.repository import JobRepository, SqliteJobRepository
 from api.jobs.runner import AsyncioJobRunner, JobRunner
 from api.middleware import BodyLimit
 from api.ratelimit import RateLimiter
-from api.routers import jobs, meta, validate, web
+from api.routers import docs, jobs, meta, validate, web
 from api.settings import Settings
 from validator import __version__
 from validator.netsafe import Resolve, SafeNetworkPolicy
@@ -22,7 +22,9 @@ DESCRIPTION = """\
 Validate OME-Zarr (OME-NGFF 0.4 and 0.5) datasets at public URLs and report every violation.
 
 `POST /v1/validate` waits for the report; `POST /v1/jobs` runs the validation in the
-background. Reports are the JSON of `ome-zarr-validate --format json`. Errors are RFC 9457
+background; `DELETE /v1/jobs/{id}` cancels a running job or deletes a finished one with its
+report and nodes. Reports are the JSON of `ome-zarr-validate --format json`, with the
+validator's version, rule-set hash, start time and duration in `provenance`. Errors are RFC 9457
 problem documents (`application/problem+json`).
 
 Only public `http`, `https`, `s3` and `gs` URLs are fetched: private, loopback and link-local
@@ -88,6 +90,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.routers.docs, with local assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.policy = policy
@@ -109,6 +113,7 @@ def create_app(
     app.include_router(jobs.router)
     app.include_router(meta.router)
     app.include_router(web.router)
+    app.include_router(docs.router)
     return app
 
 

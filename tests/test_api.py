@@ -31,9 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
-    """A report without its timing."""
+    """A report without its timing (stats and provenance)."""
     out = dict(report)
     out["stats"] = {k: v for k, v in report["stats"].items() if k != "seconds"}
+    out["provenance"] = {k: v for k, v in report["provenance"].items()
+                         if k not in ("started_at", "duration")}
     return out
 
 
@@ -199,8 +201,14 @@ def test_job_lifecycle_and_report_formats(client: httpx.Client, data: DataServer
     unknown = client.get(job["report_url"], params={"format": "pdf"})
     assert is_problem(unknown, 422)["type"] == "/problems/unknown-format"
 
-    finished = client.delete(f"/v1/jobs/{body['id']}")
-    assert is_problem(finished, 409)["type"] == "/problems/job-finished"
+    nodes_url = f"/v1/jobs/{body['id']}/nodes"
+    assert client.get(nodes_url).json()["total"] > 0
+    deleted = client.delete(f"/v1/jobs/{body['id']}")  # finished: deleted with its report
+    assert deleted.status_code == 204 and deleted.content == b""
+    for gone in (f"/v1/jobs/{body['id']}", job["report_url"], nodes_url):
+        assert is_problem(client.get(gone), 404)["type"] == "/problems/job-not-found"
+    assert is_problem(client.delete(f"/v1/jobs/{body['id']}"), 404)["type"] == (
+        "/problems/job-not-found")
 
 
 def test_progress_is_live_and_a_job_can_be_cancelled(client: httpx.Client,

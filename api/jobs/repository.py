@@ -85,6 +85,11 @@ class JobRepository(Protocol):
         """Delete jobs finished before ``finished_before``; returns how many."""
         ...
 
+    async def delete(self, job_id: str) -> bool:
+        """Delete a finished job, its report and its nodes; ``False`` when there is no such
+        finished job (an unfinished one is left alone)."""
+        ...
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -347,6 +352,18 @@ class SqliteJobRepository:
             return int(cursor.rowcount)
 
         return await self._run(delete)
+
+
+    async def delete(self, job_id: str) -> bool:
+        def remove(conn: sqlite3.Connection) -> bool:
+            with _transaction(conn):
+                cursor = conn.execute("DELETE FROM jobs WHERE id = ? AND status NOT IN (?, ?)",
+                                      (job_id, *UNFINISHED))
+                if cursor.rowcount:
+                    conn.execute("DELETE FROM job_nodes WHERE job_id = ?", (job_id,))
+            return bool(cursor.rowcount)
+
+        return await self._run(remove)
 
 
 @contextlib.contextmanager

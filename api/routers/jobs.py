@@ -75,17 +75,30 @@ async def get_job(
 @router.delete(
     "/{job_id}",
     name="cancel_job",
-    summary="Cancel a queued or running job",
+    summary="Cancel a queued or running job; delete a finished one",
     response_model=JobOut,
-    responses={404: PROBLEM, 409: PROBLEM},
+    responses={
+        200: {"description": "The job was queued or running: it is cancelled (its status is "
+                             "returned; the job and its nodes are kept, without a report)."},
+        204: {"description": "The job had finished (done, failed or cancelled): the job, its "
+                             "report and its recorded nodes are deleted. Its id and shared "
+                             "link answer 404 from now on."},
+        404: PROBLEM,
+        409: PROBLEM,
+    },
 )
 async def cancel_job(
     job_id: JobId, request: Request, repository: RepositoryDep, runner: RunnerDep
 ) -> Response:
+    """A queued or running job is cancelled (``200`` with its status). A finished job is
+    deleted with its report and its nodes (``204``): the way to withdraw a report that was
+    shared, or to free the space before the retention period ends."""
     job = await _job(repository, job_id)
     if job.status.terminal:
-        raise Problem(409, problems.JOB_FINISHED, "Job already finished",
-                      f"the job is {job.status.value}; there is nothing to cancel")
+        if await repository.delete(job_id):
+            return Response(status_code=204)
+        raise Problem(409, problems.JOB_FINISHED, "Job not deleted",
+                      "the job changed while it was being deleted; try again")
     if not await runner.cancel(job_id):
         job = await _job(repository, job_id)
         if not job.status.terminal:
