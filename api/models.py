@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -127,6 +127,34 @@ class NodesOut(BaseModel):
     parent: str = Field(description="The parent's path ('' = root).")
     total: int = Field(description="How many children the parent has (all pages).")
     nodes: list[NodeOut]
+
+
+class ArrayOut(BaseModel):
+    """An array as its metadata describes it (values as written; null when absent)."""
+
+    zarr_format: int
+    shape: list[int] | None
+    data_type: str | None = Field(description="data_type (v3) or dtype (v2) as written.")
+    chunks: list[int] | None = Field(description="Chunk shape (with sharding: inner chunks).")
+    shards: list[int] | None = Field(description="Shard shape, when sharded (v3).")
+    codecs: list[str] = Field(description="Codec names in order (v3; with sharding the "
+                              "inner ones), or the v2 filters then the compressor.")
+    dimension_names: list[str | None] | None
+    fill_value: Any = None
+
+
+class NodeDetailOut(BaseModel):
+    """What the job's walk read at one node: no new fetch is made to answer."""
+
+    path: str = Field(description="Store-relative path of the node ('' = root).")
+    kind: str
+    documents: dict[str, Any] = Field(description="The metadata documents read at the node, "
+                                      "by name (zarr.json, .zattrs, .zgroup, .zarray), as "
+                                      "parsed; null for one that was not valid JSON.")
+    array: ArrayOut | None = Field(default=None, description="For arrays: shape, data type, "
+                                   "chunks, shards, codecs, dimension names.")
+    omitted: str | None = Field(default=None, description="Why the documents are not kept "
+                                "(larger than the service keeps per node).")
 
 
 # -- meta --------------------------------------------------------------------------------------

@@ -70,6 +70,16 @@ class JobRepository(Protocol):
         order ("A/2" before "A/10"), ``limit`` of them from ``offset``."""
         ...
 
+    async def add_node_details(self, job_id: str, details: Sequence[tuple[str, str, str]]
+                               ) -> None:
+        """Record what a job's walk read at nodes: ``(path, kind, detail JSON)``, the root
+        ("") included. A node recorded already keeps its first detail."""
+        ...
+
+    async def get_node_detail(self, job_id: str, path: str) -> tuple[str, str] | None:
+        """``(kind, detail JSON)`` of a node of a job, or ``None``."""
+        ...
+
     async def beat(self, owner: str, at: float) -> None:
         """Record that the process ``owner`` is alive at ``at``."""
         ...
@@ -125,6 +135,13 @@ CREATE TABLE IF NOT EXISTS job_nodes (
     PRIMARY KEY (job_id, parent, name)
 );
 CREATE INDEX IF NOT EXISTS job_nodes_children ON job_nodes (job_id, parent, sort_key, name);
+CREATE TABLE IF NOT EXISTS job_node_details (
+    job_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (job_id, path)
+);
 CREATE TABLE IF NOT EXISTS owners (
     id TEXT PRIMARY KEY,
     heartbeat REAL NOT NULL
@@ -301,6 +318,27 @@ class SqliteJobRepository:
 
         return await self._run(select)
 
+    async def add_node_details(self, job_id: str, details: Sequence[tuple[str, str, str]]
+                               ) -> None:
+        if not details:
+            return
+        rows = [(job_id, path.strip("/"), kind, detail) for path, kind, detail in details]
+
+        def insert(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.executemany("INSERT OR IGNORE INTO job_node_details (job_id, path, kind, "
+                                 "detail) VALUES (?, ?, ?, ?)", rows)
+
+        await self._run(insert)
+
+    async def get_node_detail(self, job_id: str, path: str) -> tuple[str, str] | None:
+        def select(conn: sqlite3.Connection) -> tuple[str, str] | None:
+            row = conn.execute("SELECT kind, detail FROM job_node_details WHERE job_id = ? "
+                               "AND path = ?", (job_id, path.strip("/"))).fetchone()
+            return None if row is None else (str(row[0]), str(row[1]))
+
+        return await self._run(select)
+
     # -- owners --------------------------------------------------------------------------------
 
     async def beat(self, owner: str, at: float) -> None:
@@ -346,8 +384,9 @@ class SqliteJobRepository:
 
         def delete(conn: sqlite3.Connection) -> int:
             with _transaction(conn):
-                conn.execute(f"DELETE FROM job_nodes WHERE job_id IN "
-                             f"(SELECT id FROM jobs WHERE {where})", args)
+                for table in ("job_nodes", "job_node_details"):
+                    conn.execute(f"DELETE FROM {table} WHERE job_id IN "
+                                 f"(SELECT id FROM jobs WHERE {where})", args)
                 cursor = conn.execute(f"DELETE FROM jobs WHERE {where}", args)
             return int(cursor.rowcount)
 
@@ -361,6 +400,7 @@ class SqliteJobRepository:
                                       (job_id, *UNFINISHED))
                 if cursor.rowcount:
                     conn.execute("DELETE FROM job_nodes WHERE job_id = ?", (job_id,))
+                    conn.execute("DELETE FROM job_node_details WHERE job_id = ?", (job_id,))
             return bool(cursor.rowcount)
 
         return await self._run(remove)

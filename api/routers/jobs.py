@@ -13,7 +13,15 @@ from api import problems
 from api.deps import ClientDep, PolicyDep, RepositoryDep, RunnerDep, SettingsDep, rate_limited
 from api.jobs.models import Job, JobStatus
 from api.jobs.repository import JobRepository
-from api.models import JobCreated, JobOut, JobRequest, NodeOut, NodesOut, ProblemOut
+from api.models import (
+    JobCreated,
+    JobOut,
+    JobRequest,
+    NodeDetailOut,
+    NodeOut,
+    NodesOut,
+    ProblemOut,
+)
 from api.problems import Problem
 from api.service import accepted, job_response, submit
 from validator.model import Report
@@ -130,6 +138,30 @@ async def get_job_nodes(
     total, nodes = await repository.list_nodes(job_id, parent, offset=offset, limit=limit)
     return NodesOut(parent=parent, total=total, nodes=[
         NodeOut(path=n.path, name=n.name, kind=n.kind, children=n.children) for n in nodes])
+
+
+@router.get(
+    "/{job_id}/node",
+    name="get_job_node",
+    summary="What a job's walk read at one node: metadata documents, array properties",
+    response_model=NodeDetailOut,
+    responses={404: PROBLEM, 422: PROBLEM},
+)
+async def get_job_node(
+    job_id: JobId,
+    repository: RepositoryDep,
+    path: Annotated[str, Query(description="The node's path ('' = the root).",
+                               max_length=4096)] = "",
+) -> Response:
+    """The metadata documents the walk read at the node (as parsed) and, for an array, its
+    shape, data type, chunk and shard shapes, codecs and dimension names. Kept when the walk
+    visits the node (also while the job runs); nothing is fetched again to answer."""
+    await _job(repository, job_id)
+    found = await repository.get_node_detail(job_id, path)
+    if found is None:
+        raise Problem(404, problems.NODE_NOT_FOUND, "No such node",
+                      f"the job recorded nothing at {path.strip('/') or 'the root'!r}")
+    return Response(found[1], media_type="application/json")
 
 
 @router.get(

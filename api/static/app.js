@@ -6,10 +6,18 @@
   const SEVERITIES = ["error", "warning", "info"];
   const MARKS = { error: "✗", warning: "!", info: "i", ok: "✓" };
   const WORDS = { error: "errors", warning: "warnings", info: "infos", ok: "no findings" };
+  const VERDICTS = {
+    valid: ["✓ Valid", "conforms to OME-NGFF"],
+    invalid: ["✗ Invalid", "does not conform to OME-NGFF"],
+    incomplete: ["? Incomplete", "not everything was checked: no verdict on OME-NGFF"],
+  };
   const FORMATS = { json: "json", sarif: "sarif", junit: "xml", html: "html" };
-  const FINDINGS_PAGE = 200; // table rows added per "show more"
+  const GROUP_NODES = 100; // nodes listed per "show more" in an opened finding group
   const CHILDREN_PAGE = 100; // tree children rendered per "show more"
   const AUTO_EXPAND = 25; // expand the way to failing nodes when there are at most this many
+  const FIRST_NODES = 5; // nodes named in a group's summary line
+  const VIZARR = "https://hms-dbmi.github.io/vizarr/?source=";
+  const NEUROGLANCER = "https://neuroglancer-demo.appspot.com/#!";
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
   const $ = (id) => document.getElementById(id);
@@ -20,9 +28,8 @@
     root: null,
     byPath: new Map(),
     expanded: new Set([""]),
-    selected: "",
-    shown: 0,
-    rows: [],
+    selected: null,
+    groups: [],
   };
 
   // -- small helpers ----------------------------------------------------------------------
@@ -43,7 +50,9 @@
   }
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const plural = (n, word, many) => `${n.toLocaleString("en")} ${n === 1 ? word : many || `${word}s`}`;
+  const clean = (path) => path.replace(/^\/+|\/+$/g, "");
+  const isHttp = (url) => /^https?:\/\//i.test(url);
 
   async function problemText(response) {
     try {
@@ -73,7 +82,11 @@
         if (token !== state.token) return null;
         continue;
       }
-      if (!response.ok) throw new Error(await problemText(response));
+      if (!response.ok) {
+        const error = new Error(await problemText(response));
+        error.status = response.status;
+        throw error;
+      }
       return response.json();
     }
   }
@@ -136,7 +149,7 @@
         if (job.status === "failed" || job.status === "cancelled") {
           $("progress").hidden = true;
           const why = job.error || job.status;
-          showProblem(job.status === "cancelled" ? `The job was cancelled.` : `Could not validate ${job.url}: ${why}`);
+          showProblem(job.status === "cancelled" ? "The job was cancelled." : `Could not validate ${job.url}: ${why}`);
           if (!$("url").value) $("url").value = job.url;
           return;
         }
@@ -170,6 +183,9 @@
     const id = $("cancel").dataset.job;
     if (!id) return;
     $("cancel").hidden = true;
+    // Only while it runs: DELETE on a finished job deletes it with its report.
+    const job = await getJSON(jobUrl(id, false), state.token).catch(() => null);
+    if (!job || job.status === "done" || job.status === "failed" || job.status === "cancelled") return;
     const response = await fetch(jobUrl(id, true), { method: "DELETE" });
     if (!response.ok && response.status !== 409) showProblem(await problemText(response));
   }
@@ -183,8 +199,9 @@
     if (!$("url").value) $("url").value = job.url;
     showSummary(job, report);
     buildTree(report);
+    buildGroups(report);
     autoExpand(report);
-    state.selected = "";
+    state.selected = null;
     // The visited hierarchy, from the nodes the job recorded: the root's children and the way
     // to the failing nodes. A job without recorded nodes shows the findings' nodes only.
     await loadChildren(state.root, token);
@@ -196,35 +213,67 @@
     }
     $("progress").hidden = true;
     $("result").hidden = false;
+    $("node-body").replaceChildren();
+    $("node-title").textContent = "Node";
+    $("node-hint").hidden = false;
     renderAll();
     $("summary").focus();
   }
 
+  function countSpan(n, severity) {
+    return el("span", { class: n ? severity : "" }, plural(n, severity));
+  }
+
   function showSummary(job, report) {
-    const verdict = $("verdict");
-    const badge = el("span", { class: `badge ${report.valid ? "valid" : "invalid"}` },
-      report.valid ? "✓ Valid" : "✗ Invalid");
-    verdict.replaceChildren(badge,
-      report.valid ? "conforms to OME-NGFF" : "does not conform to OME-NGFF",
-      report.ngff_version ? ` ${report.ngff_version}` : "",
+    const verdict = report.verdict || (report.valid ? "valid" : "invalid");
+    const [badgeText, words] = VERDICTS[verdict] || VERDICTS.invalid;
+    $("verdict").replaceChildren(el("span", { class: `badge ${verdict}` }, badgeText),
+      words, report.ngff_version && verdict !== "incomplete" ? ` ${report.ngff_version}` : "",
       report.strict ? " (strict)" : "");
+    const nodes = Object.values(report.nodes).reduce((a, b) => a + b, 0);
+    const counts = $("summary-counts");
+    counts.replaceChildren(countSpan(report.counts.error, "error"), " · ",
+      countSpan(report.counts.warning, "warning"), " · ", countSpan(report.counts.info, "info"),
+      ` · ${plural(nodes, "node")}`);
+    const prov = report.provenance;
+    const when = prov && prov.started_at ? new Date(prov.started_at) : null;
+    const seconds = prov && prov.duration !== null && prov.duration !== undefined ? prov.duration : report.stats.seconds;
+    $("summary-when").textContent = [
+      report.ngff_version ? `NGFF ${report.ngff_version}` : null,
+      report.zarr_format ? `Zarr v${report.zarr_format}` : null,
+      `${seconds.toFixed(2)} s`,
+      when ? `${when.toISOString().slice(0, 16).replace("T", " ")} UTC` : null,
+    ].filter(Boolean).join(" · ");
     $("summary-target").textContent = report.target;
     const stats = report.stats;
     const meta = [
       ["NGFF version", report.ngff_version || "unknown"],
       ["Zarr format", report.zarr_format ? `v${report.zarr_format}` : "unknown"],
       ["Strict", report.strict ? "yes: warnings count as errors" : "no"],
-      ["Read", `${stats.documents} documents in ${stats.requests} requests, ` +
-        `${stats.bytes.toLocaleString()} bytes, ${stats.seconds.toFixed(2)} s`],
+      ["Read", `${plural(stats.documents, "document")} in ${plural(stats.requests, "request")}, ` +
+        `${stats.bytes.toLocaleString("en")} bytes, ${stats.seconds.toFixed(2)} s`],
     ];
-    $("summary-meta").replaceChildren(...meta.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
-    const truncated = $("truncated");
-    truncated.hidden = !report.skipped.length;
-    if (report.skipped.length) {
-      truncated.replaceChildren(
-        el("strong", { text: report.truncated ? "Incomplete: the walk stopped at a limit." : "Not checked:" }),
-        el("ul", null, ...report.skipped.map((s) => el("li", { text: s }))));
+    if (prov) {
+      meta.push(["Started", prov.started_at || "unknown"],
+        ["Duration", prov.duration === null ? "unknown" : `${prov.duration.toFixed(2)} s`],
+        ["Validator", `ome-zarr-validator ${prov.validator_version} (NGFF ${prov.ngff_versions.join(", ")})`],
+        ["Rule set", prov.rules_hash]);
     }
+    $("summary-meta").replaceChildren(...meta.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
+    const notice = $("truncated");
+    const reasons = report.incomplete_reasons || [];
+    const parts = [];
+    if (reasons.length) {
+      parts.push(el("strong", { text: "Incomplete: not everything was checked." }),
+        el("ul", null, ...reasons.map((s) => el("li", { text: s }))));
+    }
+    const skipped = report.skipped.filter((s) => !reasons.includes(s));
+    if (skipped.length) {
+      parts.push(el("strong", { text: report.truncated && !reasons.length ? "Incomplete: the walk stopped at a limit." : "Not checked:" }),
+        el("ul", null, ...skipped.map((s) => el("li", { text: s }))));
+    }
+    notice.hidden = !parts.length;
+    notice.replaceChildren(...parts);
     $("severity-counts").tBodies[0].replaceChildren(...SEVERITIES.map((s) => el("tr", null,
       el("td", null, el("span", { class: `mark ${s}`, "aria-hidden": "true" }, MARKS[s]), ` ${WORDS[s]}`),
       el("td", { class: "num", text: report.counts[s] }))));
@@ -244,6 +293,119 @@
       a.href = `${base}?format=${format}`;
       a.setAttribute("download", `ome-zarr-report-${job.id}.${ext}`);
     }
+    const viewers = viewerLinks(report.target, "", rootKind(report.nodes));
+    $("viewers").hidden = !viewers;
+    if (viewers) {
+      $("open-vizarr").href = viewers.vizarr;
+      $("open-neuroglancer-item").hidden = !viewers.neuroglancer;
+      if (viewers.neuroglancer) $("open-neuroglancer").href = viewers.neuroglancer;
+    }
+  }
+
+  // "Open in" links of the web viewers, for datasets they can fetch (http and https only):
+  // vizarr shows images, wells and plates; neuroglancer images.
+  function viewerLinks(target, path, kind) {
+    if (!isHttp(target)) return null;
+    const url = nodeUrl(target, path);
+    const image = kind === "image" || kind === "label-image" || kind === "label image" || kind === "field";
+    const links = { vizarr: VIZARR + encodeURIComponent(url), neuroglancer: null };
+    if (image) {
+      const name = clean(path) || url.slice(url.lastIndexOf("/") + 1);
+      const viewerState = { layers: [{ type: "image", source: `zarr://${url}`, name }], layout: "4panel" };
+      links.neuroglancer = NEUROGLANCER + encodeURIComponent(JSON.stringify(viewerState));
+    }
+    return links;
+  }
+
+  function nodeUrl(target, path) {
+    const base = target.replace(/\/+$/, "");
+    const tail = clean(path).split("/").filter(Boolean).map(encodeURIComponent).join("/");
+    return tail ? `${base}/${tail}` : base;
+  }
+
+  // -- findings grouped by rule ----------------------------------------------------------
+
+  // The groups in the report's order (errors first, then by count), each with its findings.
+  function buildGroups(report) {
+    const byKey = new Map();
+    for (const f of report.findings) {
+      const key = `${f.severity}\u0000${f.rule}`;
+      if (!byKey.has(key)) byKey.set(key, []);
+      byKey.get(key).push(f);
+    }
+    const order = report.summary || [...byKey.keys()].map((key) => {
+      const [severity, rule] = key.split("\u0000");
+      return { rule, severity, count: byKey.get(key).length };
+    }).sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || b.count - a.count || a.rule.localeCompare(b.rule));
+    state.groups = order.map((g) => {
+      const findings = (byKey.get(`${g.severity}\u0000${g.rule}`) || []).slice()
+        .sort((a, b) => collator.compare(a.node, b.node) || collator.compare(a.pointer, b.pointer));
+      const nodes = [...new Set(findings.map((f) => f.node))];
+      return { rule: g.rule, severity: g.severity, findings, nodes };
+    });
+    const rules = [...new Set(state.groups.map((g) => g.rule))].sort();
+    const select = $("rule-filter");
+    select.replaceChildren(el("option", { value: "" }, `all rules (${rules.length})`),
+      ...rules.map((r) => el("option", { value: r }, r)));
+  }
+
+  function renderGroups() {
+    const active = activeSeverities();
+    const rule = $("rule-filter").value;
+    const shown = state.groups.filter((g) => active.has(g.severity) && (!rule || g.rule === rule));
+    $("groups").replaceChildren(...shown.map(groupElement));
+    $("groups-none").hidden = shown.length > 0;
+    const total = shown.reduce((n, g) => n + g.findings.length, 0);
+    $("groups-title").textContent = `Findings by rule (${plural(shown.length, "rule")}, ${plural(total, "finding")})`;
+  }
+
+  function groupElement(group) {
+    const first = group.findings[0];
+    const names = group.nodes.slice(0, FIRST_NODES).map((n) => n || "/").join(", ");
+    const more = group.nodes.length > FIRST_NODES ? ` and ${group.nodes.length - FIRST_NODES} more` : "";
+    const details = el("details", { class: `group ${group.severity}`, "data-rule": group.rule },
+      el("summary", null,
+        el("span", { class: `mark ${group.severity}`, "aria-hidden": "true" }, MARKS[group.severity]), " ",
+        el("span", { class: "sr-only", text: `${group.severity}: ` }),
+        el("code", { class: "rule", text: group.rule }),
+        el("span", { class: "gcount" }, `${plural(group.findings.length, "finding")} on ${plural(group.nodes.length, "node")}`),
+        el("span", { class: "gmsg", text: first.message }),
+        el("span", { class: "gnodes", text: `at ${names}${more}` })));
+    details.addEventListener("toggle", () => {
+      if (details.open && !details.querySelector(".group-body")) {
+        details.append(groupBody(group, GROUP_NODES));
+      }
+    });
+    return details;
+  }
+
+  function groupBody(group, limit) {
+    const body = el("div", { class: "group-body" });
+    const spec = specLink(group.findings[0].spec);
+    if (spec) body.append(el("p", { class: "spec" }, "Specification: ", spec));
+    const list = el("ul");
+    const rows = group.findings.slice(0, limit);
+    for (const f of rows) {
+      const where = f.document ? `${f.document}#${f.pointer}` : f.pointer || "";
+      const link = el("button", { type: "button", class: "link node-link", "data-path": f.node }, f.node || "/");
+      link.addEventListener("click", () => revealNode(f.node));
+      list.append(el("li", null, link, " ", where ? el("code", { text: where }) : null,
+        f.message !== group.findings[0].message ? el("span", null, ` — ${f.message}`) : null));
+    }
+    body.append(list);
+    const rest = group.findings.length - rows.length;
+    if (rest > 0) {
+      const more = el("button", { type: "button", class: "secondary" },
+        `Show ${Math.min(rest, GROUP_NODES)} more (${rest} not shown)`);
+      more.addEventListener("click", () => {
+        const fresh = groupBody(group, limit + GROUP_NODES);
+        body.replaceWith(fresh);
+        const items = fresh.querySelectorAll("li button");
+        if (items[limit]) items[limit].focus();
+      });
+      body.append(more);
+    }
+    return body;
   }
 
   // -- the tree: the nodes the job visited (fetched a page at a time), with the findings -----
@@ -326,7 +488,7 @@
     const root = newNode("", "/", null);
     const byPath = new Map([["", root]]);
     for (const finding of report.findings) {
-      const path = finding.node.replace(/^\/+|\/+$/g, "");
+      const path = clean(finding.node);
       let node = byPath.get(path);
       if (!node) {
         let parent = root;
@@ -345,7 +507,7 @@
       }
       node.own.push(finding);
     }
-    for (const node of byPath.values()) node.children.sort((a, b) => collator.compare(a.name, b.name));
+    for (const node of byPath.values()) node.children.sort(byName);
     state.root = root;
     state.byPath = byPath;
     state.kind = rootKind(report.nodes);
@@ -358,7 +520,7 @@
   }
 
   // Counts of the visible findings in every subtree (bottom-up, no recursion limits).
-  function countAll(active) {
+  function countAll(active, rule) {
     const order = [];
     const stack = [state.root];
     while (stack.length) {
@@ -370,7 +532,7 @@
       const node = order[i];
       const counts = { error: 0, warning: 0, info: 0, total: 0 };
       for (const f of node.own) {
-        if (active.has(f.severity)) { counts[f.severity]++; counts.total++; }
+        if (active.has(f.severity) && (!rule || f.rule === rule)) { counts[f.severity]++; counts.total++; }
       }
       for (const child of node.children) {
         for (const key of Object.keys(counts)) counts[key] += child.counts[key];
@@ -391,7 +553,7 @@
     const failingNodes = new Set(report.findings.filter((f) => failing(f.severity)).map((f) => f.node));
     if (failingNodes.size > AUTO_EXPAND) return;
     for (const path of failingNodes) {
-      let node = state.byPath.get(path.replace(/^\/+|\/+$/g, ""));
+      let node = state.byPath.get(clean(path));
       for (node = node && node.parent; node; node = node.parent) state.expanded.add(node.path);
     }
   }
@@ -412,25 +574,30 @@
   }
 
   function renderAll() {
-    countAll(activeSeverities());
+    countAll(activeSeverities(), $("rule-filter").value);
     renderTree();
-    renderFindings();
+    renderGroups();
   }
 
   function renderTree() {
     const total = Object.values(state.report.nodes).reduce((a, b) => a + b, 0);
     $("tree-note").textContent = (state.lazy
-      ? "The hierarchy as visited; the way to failing nodes is open, healthy parts closed."
+      ? "Every node visited; the way to failing nodes is open."
       : "The nodes with findings and the groups above them" +
-        (total ? ` (${total} nodes visited in all; the others have no findings).` : ".")) +
-      " Click or Enter: show a node's findings; arrow keys: move, open, close.";
+        (total ? ` (${plural(total, "node")} visited in all).` : ".")) +
+      " Click or Enter: show a node's metadata; arrow keys: move, open, close.";
     const tree = $("tree");
     tree.replaceChildren(treeItem(state.root, 1));
     (findItem(state.selected) || tree.firstElementChild).tabIndex = 0;
   }
 
   function findItem(path) {
+    if (path === null) return null;
     return [...$("tree").querySelectorAll("[role=treeitem]")].find((li) => li.dataset.path === path) || null;
+  }
+
+  function nodeKind(node) {
+    return kindOf(node.path, state.kind) || node.kind.replace("-", " ");
   }
 
   function treeItem(node, level) {
@@ -438,7 +605,7 @@
     const expandable = hasChildren(node);
     const open = expandable && state.expanded.has(node.path);
     const status = worst(node.counts);
-    const kind = kindOf(node.path, state.kind) || node.kind.replace("-", " ");
+    const kind = nodeKind(node);
     const target = state.report.target.replace(/\/+$/, "");
     const label = node.path ? node.name : target.slice(target.lastIndexOf("/") + 1) || target || "/";
     const counts = SEVERITIES.filter((s) => node.counts[s]).map((s) => plural(node.counts[s], s)).join(", ");
@@ -451,7 +618,7 @@
       tabindex: -1,
       "data-path": node.path,
     });
-    li.append(el("div", { class: "row" },
+    li.append(el("div", { class: "row", title: node.path || target },
       el("span", { class: "twisty", "aria-hidden": "true" }, expandable ? (open ? "▾" : "▸") : ""),
       el("span", { class: `mark ${status}`, "aria-hidden": "true", title: WORDS[status] }, MARKS[status]),
       el("span", { class: "node-name", text: label }),
@@ -508,7 +675,38 @@
     state.selected = li.dataset.path;
     for (const item of $("tree").querySelectorAll("[aria-selected=true]")) item.setAttribute("aria-selected", "false");
     li.setAttribute("aria-selected", "true");
-    renderFindings();
+    showNode(li.dataset.path);
+  }
+
+  // Open the tree down to ``path`` (fetching the children on the way), select and show it.
+  async function revealNode(path) {
+    path = clean(path);
+    const token = state.token;
+    const parts = path ? path.split("/") : [];
+    let node = state.root;
+    for (let i = 0; i < parts.length; i++) {
+      state.expanded.add(node.path);
+      if (state.lazy) {
+        await firstChildren(node, token);
+        const want = parts.slice(0, i + 1).join("/");
+        while (!state.byPath.has(want) && node.loaded < (node.total || 0)) await loadChildren(node, token);
+      }
+      if (token !== state.token) return;
+      const next = state.byPath.get(parts.slice(0, i + 1).join("/"));
+      if (!next) break;
+      node = next;
+    }
+    state.selected = node.path;
+    countAll(activeSeverities(), $("rule-filter").value);
+    renderTree();
+    const li = findItem(node.path);
+    if (li) {
+      for (const item of $("tree").querySelectorAll("[tabindex='0']")) item.tabIndex = -1;
+      li.tabIndex = 0;
+      li.scrollIntoView({ block: "nearest" });
+    }
+    await showNode(node.path);
+    $("node").scrollIntoView({ block: "nearest" });
   }
 
   function visibleItems() {
@@ -568,41 +766,154 @@
     if (li.getAttribute("aria-expanded") === "false") toggle(li, true);
   }
 
-  // -- the findings of the selected subtree ---------------------------------------------
+  // -- the selected node: its metadata as the walk read it -------------------------------
 
-  function subtreeFindings(node, active) {
+  async function showNode(path) {
+    const token = state.token;
+    const node = state.byPath.get(path);
+    const report = state.report;
+    const target = report.target.replace(/\/+$/, "");
+    const label = path || target.slice(target.lastIndexOf("/") + 1) || "/";
+    const kind = node ? nodeKind(node) : "";
+    $("node-title").replaceChildren(el("span", { class: "node-name", text: label }),
+      kind ? el("span", { class: "node-kind", text: ` ${kind}` }) : null);
+    $("node-hint").hidden = true;
+    const body = $("node-body");
+    body.replaceChildren(el("p", { class: "help", text: "Loading the node's metadata…" }));
+    let detail = null;
+    let missing = "";
+    try {
+      detail = await getJSON(`/v1/jobs/${encodeURIComponent(state.job.id)}/node?path=${encodeURIComponent(path)}`, token);
+    } catch (error) {
+      missing = error.status === 404 ? "The job recorded no metadata for this node." : error.message;
+    }
+    if (token !== state.token || state.selected !== path) return;
+    const own = report.findings.filter((f) => clean(f.node) === path);
+    const parts = [];
+    parts.push(...nodeLinks(path, detail, kind));
+    if (detail && detail.array) parts.push(arrayView(detail.array));
+    parts.push(el("h3", { text: own.length ? `Findings on this node (${own.length})` : "No findings on this node" }));
+    if (own.length) {
+      parts.push(el("ul", { class: "node-findings" }, ...own.map((f) => el("li", null,
+        el("span", { class: `mark ${f.severity}`, "aria-hidden": "true" }, MARKS[f.severity]), ` ${f.severity} `,
+        el("code", { text: f.rule }), ` ${f.message} `,
+        el("code", { class: "muted", text: f.document ? `${f.document}#${f.pointer}` : f.pointer || "" })))));
+    }
+    if (detail) {
+      if (detail.omitted) parts.push(el("p", { class: "help", text: detail.omitted }));
+      for (const [name, document] of Object.entries(detail.documents || {})) {
+        const hits = own.filter((f) => f.document === name);
+        parts.push(el("h3", null, el("code", { text: name }),
+          hits.length ? el("span", { class: "muted" }, ` — ${plural(hits.length, "highlighted pointer")}`) : null));
+        parts.push(document === null ? el("p", { class: "help", text: "Not valid JSON (see the findings)." }) : jsonView(document, hits));
+      }
+    } else {
+      parts.push(el("p", { class: "help", text: missing }));
+    }
+    body.replaceChildren(...parts);
+    const firstHit = body.querySelector(".line.hit-start");
+    if (firstHit) {
+      const pre = firstHit.closest("pre");
+      pre.scrollTop = Math.max(0, firstHit.offsetTop - pre.offsetTop - 40);
+    }
+  }
+
+  function nodeLinks(path, detail, kind) {
+    const target = state.report.target;
+    const names = detail ? Object.keys(detail.documents || {}) : [];
     const out = [];
-    const stack = [node];
-    while (stack.length) {
-      const current = stack.pop();
-      for (const f of current.own) if (active.has(f.severity)) out.push(f);
-      for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]);
+    if (names.length) {
+      const items = names.map((name) => {
+        const url = nodeUrl(target, path) + "/" + name;
+        return isHttp(url) ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, name)
+          : el("code", { text: url });
+      });
+      out.push(el("p", { class: "node-links" }, "Raw metadata: ", ...items.flatMap((a, i) => (i ? [" · ", a] : [a]))));
+    }
+    const viewers = viewerLinks(target, path, detail ? detail.kind : kind);
+    if (viewers && (!detail || ["image", "label-image", "plate", "well"].includes(detail.kind))) {
+      const links = [el("a", { href: viewers.vizarr, rel: "noopener noreferrer", target: "_blank" }, "vizarr")];
+      if (viewers.neuroglancer) {
+        links.push(" · ", el("a", { href: viewers.neuroglancer, rel: "noopener noreferrer", target: "_blank" }, "neuroglancer"));
+      }
+      out.push(el("p", { class: "node-links" }, "Open in: ", ...links));
     }
     return out;
   }
 
-  function renderFindings() {
-    const node = state.byPath.get(state.selected) || state.root;
-    const active = activeSeverities();
-    state.rows = subtreeFindings(node, active);
-    state.shown = 0;
-    const where = node.path ? node.path : "the whole dataset";
-    $("findings-title").textContent = `Findings in ${where} (${state.rows.length})`;
-    $("findings").tBodies[0].replaceChildren();
-    $("findings").hidden = state.rows.length === 0;
-    $("findings-none").hidden = state.rows.length > 0;
-    showMoreFindings();
+  const show = (value) => (value === null || value === undefined ? "–" : String(value));
+
+  function arrayView(array) {
+    const ndim = Math.max((array.shape || []).length, (array.chunks || []).length);
+    const names = array.dimension_names || [];
+    const head = el("tr", null, el("th", { scope: "col" }, "dimension"),
+      ...Array.from({ length: ndim }, (_, i) => el("th", { scope: "col", text: names[i] ?? String(i) })));
+    const row = (label, values) => el("tr", null, el("th", { scope: "row", text: label }),
+      ...Array.from({ length: ndim }, (_, i) => el("td", { text: values ? show(values[i]) : "–" })));
+    const rows = [row("shape", array.shape), row("chunks", array.chunks)];
+    if (array.shards) rows.push(row("shards", array.shards));
+    const table = el("table", { class: "dims" }, el("caption", { text: "Array" }), el("thead", null, head), el("tbody", null, ...rows));
+    const meta = [
+      ["Data type", show(array.data_type)],
+      ["Codecs", array.codecs.length ? array.codecs.join(" → ") : "none"],
+      ["Fill value", JSON.stringify(array.fill_value)],
+      ["Zarr format", `v${array.zarr_format}`],
+    ];
+    if (!array.dimension_names) meta.push(["Dimension names", "none"]);
+    return el("div", { class: "array" }, table,
+      el("dl", { class: "meta" }, ...meta.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
   }
 
-  function showMoreFindings() {
-    const body = $("findings").tBodies[0];
-    const next = state.rows.slice(state.shown, state.shown + FINDINGS_PAGE);
-    body.append(...next.map(findingRow));
-    state.shown += next.length;
-    const rest = state.rows.length - state.shown;
-    const more = $("more-findings");
-    more.hidden = rest <= 0;
-    more.textContent = `Show ${Math.min(rest, FINDINGS_PAGE)} more (${rest} not shown)`;
+  // A JSON document, pretty-printed one value per line; the lines of each offending value
+  // (a finding's JSON pointer) are highlighted and its first line names the rule.
+  function jsonView(document, hits) {
+    const pre = el("pre", { class: "json", tabindex: 0, "aria-label": "Metadata document" });
+    const marks = new Map();
+    for (const f of hits) {
+      if (!marks.has(f.pointer)) marks.set(f.pointer, []);
+      marks.get(f.pointer).push(f);
+    }
+    const pointers = [...marks.keys()].filter((p) => p !== "");
+    const token = (key) => String(key).replace(/~/g, "~0").replace(/\//g, "~1");
+
+    function line(indent, text, pointer, closing) {
+      const span = el("span", { class: "line" }, "  ".repeat(indent) + text);
+      const inside = pointers.find((p) => pointer === p || pointer.startsWith(`${p}/`));
+      if (inside !== undefined) span.classList.add("hit");
+      const here = marks.get(pointer);
+      if (here && pointer !== "" && !closing) {
+        const severity = here.some((f) => f.severity === "error") ? "error" : "";
+        span.classList.add("hit-start");
+        if (severity) span.classList.add(severity);
+        span.append(el("span", { class: `hit-note ${severity}`, text: `◀ ${[...new Set(here.map((f) => f.rule))].join(", ")}` }));
+      }
+      pre.append(span);
+    }
+
+    function walk(value, pointer, indent, prefix, comma) {
+      const end = comma ? "," : "";
+      if (Array.isArray(value) || (value && typeof value === "object")) {
+        const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+        const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+        if (!entries.length) { line(indent, `${prefix}${open}${close}${end}`, pointer); return; }
+        // Short arrays of scalars stay on one line (shapes, chunks, scales).
+        if (Array.isArray(value) && value.length <= 8 && value.every((v) => v === null || typeof v !== "object")) {
+          line(indent, `${prefix}${JSON.stringify(value).replace(/,/g, ", ")}${end}`, pointer);
+          return;
+        }
+        line(indent, `${prefix}${open}`, pointer);
+        entries.forEach(([key, child], i) => {
+          const childPrefix = Array.isArray(value) ? "" : `${JSON.stringify(key)}: `;
+          walk(child, `${pointer}/${token(key)}`, indent + 1, childPrefix, i < entries.length - 1);
+        });
+        line(indent, `${close}${end}`, pointer, true);
+        return;
+      }
+      line(indent, `${prefix}${JSON.stringify(value)}${end}`, pointer);
+    }
+
+    walk(document, "", 0, "", false);
+    return pre;
   }
 
   // "https://ngff.openmicroscopy.org/0.5/#multiscale-md" -> "spec 0.5 § multiscale-md"
@@ -611,22 +922,6 @@
     const match = /^https?:\/\/[^/]+\/([^/#]*)\/?#(.+)$/.exec(url);
     const label = match ? `spec ${match[1]} § ${match[2]}` : "spec";
     return el("a", { class: "spec", href: url, target: "_blank", rel: "noopener" }, label);
-  }
-
-  // Code text that may wrap after "." and "/" only (rule ids, paths, JSON pointers).
-  function breakable(text) {
-    const code = el("code");
-    for (const part of text.split(/(?<=[./])/)) code.append(part, el("wbr"));
-    return code;
-  }
-
-  function findingRow(f) {
-    const where = f.document ? `${f.document}#${f.pointer}` : f.pointer || "–";
-    return el("tr", { class: f.severity },
-      el("td", { class: "sev" }, el("span", { class: `mark ${f.severity}`, "aria-hidden": "true" }, MARKS[f.severity]), ` ${f.severity}`),
-      el("td", null, breakable(f.rule), el("br"), specLink(f.spec)),
-      el("td", { text: f.message }),
-      el("td", null, breakable(f.node || "/"), el("br"), breakable(where)));
   }
 
   // -- start -----------------------------------------------------------------------------
@@ -663,6 +958,7 @@
       await navigator.clipboard.writeText(input.value);
       $("copy-status").textContent = "Copied.";
     } catch {
+      $("summary-details").open = true;
       input.select();
       $("copy-status").textContent = "Select and copy the link (Ctrl+C).";
     }
@@ -672,10 +968,10 @@
     $("submit-form").addEventListener("submit", submit);
     $("cancel").addEventListener("click", cancel);
     $("copy-link").addEventListener("click", copyLink);
-    $("more-findings").addEventListener("click", showMoreFindings);
     $("tree").addEventListener("keydown", onTreeKey);
     $("tree").addEventListener("click", onTreeClick);
     $("filters").addEventListener("change", () => { if (state.report) renderAll(); });
+    $("rule-filter").addEventListener("change", () => { if (state.report) renderAll(); });
     window.addEventListener("popstate", fromLocation);
     loadVersions();
     fromLocation();
