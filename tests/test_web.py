@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.rule_cases import materialize
 from tests.test_api_support import ServiceThread, settings_for
 from validator import versions as ngff
 from validator.testing.dataserver import DataServer
+from validator.testing.plates import write_plate
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -138,6 +140,7 @@ def test_curator_validates_a_plate_in_the_browser(
         # The report: verdict, the tree opened down to the failing nodes, the findings.
         expect(page.locator("#verdict")).to_contain_text("Invalid")
         expect(page.locator("#verdict")).to_contain_text("0.5")
+        expect(page.locator("#summary-counts")).to_contain_text("2 errors")
         assert "?job=" in page.url
         tree = page.get_by_role("tree")
         broken = tree.locator('[role=treeitem][data-path="A/1/0"]')
@@ -147,13 +150,25 @@ def test_curator_validates_a_plate_in_the_browser(
         expect(tree.locator('[data-path="B/2/1"]')).to_be_visible()
         healthy = tree.locator('[data-path="A/2"]')  # warnings only: listed, left collapsed
         expect(healthy).to_have_attribute("aria-expanded", "false")
-        findings = page.locator("#findings tbody tr")
-        expect(findings.filter(has_text=BROKEN_AXIS)).to_have_count(1)
-        row = findings.filter(has_text=BROKEN_AXIS)
-        expect(row).to_contain_text("/attributes/ome/multiscales/0/axes")
-        expect(row.get_by_role("link")).to_have_attribute(
-            "href", "https://ngff.openmicroscopy.org/0.5/#multiscale-md")
         expect(page.locator("#severity-counts")).to_contain_text("2")
+
+        # Findings grouped by rule, errors first; a group opens to its nodes.
+        groups = page.locator("#groups .group")
+        expect(groups.first).to_have_class("group error")
+        expect(groups.nth(1)).to_have_class("group error")
+        axis = groups.filter(has_text=BROKEN_AXIS)
+        expect(axis).to_have_count(1)
+        expect(axis.locator("summary")).to_contain_text("1 finding on 1 node")
+        expect(axis.locator("summary")).to_contain_text("at A/1/0")
+        axis.locator("summary").click()
+        row = axis.locator(".group-body li")
+        expect(row).to_contain_text("zarr.json#/attributes/ome/multiscales/0/axes")
+        expect(axis.locator(".group-body a.spec")).to_have_attribute(
+            "href", "https://ngff.openmicroscopy.org/0.5/#multiscale-md")
+        warning_group = groups.filter(has_text="multiscales.type.present")
+        expect(warning_group.locator("summary")).to_contain_text("6 findings on 6 nodes")
+        expect(warning_group.locator("summary")).to_contain_text(
+            "at A/1/0, A/1/1, A/2/0, A/2/1, B/2/0 and 1 more")
 
         # The healthy well is in the tree too (from the nodes the job visited), closed; its
         # fields and levels are fetched when it is opened.
@@ -169,23 +184,55 @@ def test_curator_validates_a_plate_in_the_browser(
         expect(field).to_have_attribute("aria-expanded", "false")
         field.locator(".twisty").first.click()
         level = tree.locator('[role=treeitem][data-path="B/1/1/1"]')
-        expect(level.locator(".node-kind")).to_have_text("level")
+        expect(level.locator(".node-kind")).to_have_text("level · array")
         expect(level).not_to_have_attribute("aria-expanded", "false")
 
-        # Keyboard: select the broken field with the arrow keys and Enter.
+        # An array's metadata, as the walk read it: no fetch from the data server.
+        requests_before = plate_server.stats.requests
+        level.locator(".node-name").click()
+        node = page.locator("#node")
+        expect(node.locator("#node-title")).to_contain_text("B/1/1/1")
+        dims = node.locator("table.dims")
+        expect(dims).to_contain_text("shape")
+        expect(dims.locator("thead")).to_contain_text("y")
+        expect(node.locator("dl.meta")).to_contain_text("Data type")
+        expect(node.locator("dl.meta")).to_contain_text("Codecs")
+        expect(node.get_by_role("link", name="zarr.json")).to_have_attribute(
+            "href", f"{plate_url}/B/1/1/1/zarr.json")
+        expect(node.locator("pre.json")).to_contain_text('"node_type": "array"')
+        assert plate_server.stats.requests == requests_before
+
+        # Keyboard: select the broken field with the arrow keys and Enter: its metadata with
+        # the offending value highlighted, and the rule named on its first line.
         tree.locator("[role=treeitem][tabindex='0']").focus()
         page.keyboard.press("Home")
-        for _ in range(20):
+        for _ in range(30):
             if page.evaluate("document.activeElement.dataset.path") == "A/1/0":
                 break
             page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
-        expect(page.locator("#findings-title")).to_contain_text("Findings in A/1/0")
-        # Filter by severity: errors only.
+        expect(node.locator("#node-title")).to_contain_text("A/1/0")
+        expect(node.locator(".node-findings")).to_contain_text(BROKEN_AXIS)
+        hit = node.locator("pre.json .line.hit-start.error")
+        expect(hit.first).to_contain_text('"axes"')
+        expect(hit.first.locator(".hit-note")).to_contain_text(BROKEN_AXIS)
+        assert node.locator("pre.json .line.hit").count() > 3  # the whole axes list
+        expect(node.get_by_role("link", name="vizarr")).to_have_attribute(
+            "href", re.compile(r"^https://hms-dbmi\.github\.io/vizarr/\?source=http"))
+        expect(node.get_by_role("link", name="neuroglancer")).to_have_attribute(
+            "href", re.compile(r"^https://neuroglancer-demo\.appspot\.com/#!"))
+
+        # Filter by severity (errors only), then by rule.
         severities = page.get_by_role("group", name="Show findings of severity")
         severities.get_by_label("warnings").uncheck()
-        expect(findings).to_have_count(1)
+        severities.get_by_label("infos").uncheck()
+        expect(groups).to_have_count(2)
+        page.get_by_label("Rule", exact=True).select_option(BROKEN_AXIS)
+        expect(groups).to_have_count(1)
+        expect(tree.locator('[data-path="B/2"] .mark').first).to_have_class("mark ok")
+        page.get_by_label("Rule", exact=True).select_option("")
         severities.get_by_label("warnings").check()
+        severities.get_by_label("infos").check()
 
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web-report.png"), full_page=True)
@@ -201,6 +248,21 @@ def test_curator_validates_a_plate_in_the_browser(
         page.goto(link)
         expect(page.locator("#verdict")).to_contain_text("Invalid")
         expect(page.get_by_label("Dataset URL")).to_have_value(plate_url)
+
+        # On a phone: one column, nothing wider than the screen.
+        phone = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+        try:
+            small = phone.new_page()
+            small.on("pageerror", lambda exc: errors.append(str(exc)))
+            small.goto(link)
+            expect(small.locator("#verdict")).to_contain_text("Invalid")
+            lefts = {small.locator(selector).bounding_box()["x"]  # type: ignore[index]
+                     for selector in (".groups-pane", ".tree-pane", ".node-pane", "#summary")}
+            assert len(lefts) == 1, lefts
+            assert small.evaluate("document.documentElement.scrollWidth") <= 390
+            small.screenshot(path=str(ARTIFACTS / "web-phone.png"), full_page=True)
+        finally:
+            phone.close()
     assert not errors, errors
 
 
@@ -253,9 +315,19 @@ def test_a_1536_well_plate_renders_lazily(browser_page: Any, tmp_path: Path) -> 
         expect(tree.locator('[data-path="C/7/1"]')).to_be_visible()  # the way to the error
         items = tree.locator("[role=treeitem]").count()
         assert items < 150, items  # not 1536 wells x 2 fields
-        assert page.locator("#findings tbody tr").count() == 200  # first page of 6145
-        page.get_by_role("button", name="Show 200 more").click()
-        expect(page.locator("#findings tbody tr")).to_have_count(400)
+        groups = page.locator("#groups .group")
+        expect(groups).to_have_count(3)  # 6145 findings of 3 rules, the error first
+        expect(groups.first).to_have_class("group error")
+        expect(groups.nth(1).locator("summary")).to_contain_text(
+            "3,072 findings on 3,072 nodes")
+        expect(groups.nth(1).locator("summary")).to_contain_text("and 3,067 more")
+        groups.nth(1).locator("summary").click()
+        rows = groups.nth(1).locator(".group-body li")
+        expect(rows).to_have_count(100)  # a page of nodes, not 3072
+        expect(rows.nth(1)).to_contain_text("A/1/1")
+        expect(rows.nth(2)).to_contain_text("A/2/0")  # natural order: A/2 before A/10
+        groups.nth(1).get_by_role("button", name="Show 100 more").click()
+        expect(rows).to_have_count(200)
         # Expanding a row with 48 wells renders those wells only.
         row_a = tree.locator('[data-path="A"]')
         row_a.click()
@@ -264,3 +336,90 @@ def test_a_1536_well_plate_renders_lazily(browser_page: Any, tmp_path: Path) -> 
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web-big-plate.png"))
     assert seconds < 10, seconds
+
+
+@pytest.mark.browser
+def test_core_plate_first_screen(browser_page: Any, tmp_path: Path) -> None:
+    """The benchmarks' valid 384-well plate at 1400x1000: the verdict and the first finding
+    group above the fold, tree labels whole, and a selected array's metadata beside them."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    write_plate(tmp_path / "data" / "plate.ome.zarr", version="0.5", rows=16, columns=24,
+                fields=2, levels=2)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with DataServer(tmp_path / "data") as data, ServiceThread.create(settings(tmp_path)) as svc:
+        page.goto(svc.url + "/")
+        page.get_by_label("Dataset URL").fill(f"{data.url}/plate.ome.zarr")
+        page.get_by_role("button", name="Validate").click()
+        expect(page.locator("#verdict")).to_contain_text("Valid", timeout=60_000)
+        expect(page.locator("#summary-counts")).to_contain_text("1,536 warnings")
+        tree = page.get_by_role("tree")
+        for path in ("A", "A/1", "A/1/0"):
+            item = tree.locator(f'[role=treeitem][data-path="{path}"]')
+            item.locator(".twisty").first.click()
+            expect(item).to_have_attribute("aria-expanded", "true")
+        tree.locator('[role=treeitem][data-path="A/1/0/s0"] .node-name').click()
+        dims = page.locator("#node table.dims")
+        expect(dims).to_contain_text("64")
+        page.evaluate("window.scrollTo(0, 0)")
+        height = 1000
+
+        def bottom(selector: str) -> float:
+            box = page.locator(selector).first.bounding_box()
+            assert box is not None, selector
+            return float(box["y"] + box["height"])
+
+        assert bottom("#summary .verdict-line") < height
+        assert bottom("#groups .group") < height  # the first finding group
+        assert bottom("#node table.dims") < height
+        assert bottom("#node dl.meta") < height
+        # Tree labels are never cut: each name fits in its box, and its box in the pane.
+        clipped = page.evaluate("""() => {
+            const pane = document.querySelector('.tree-pane').getBoundingClientRect();
+            return [...document.querySelectorAll('#tree .node-name, #tree .node-kind')]
+              .filter((e) => e.scrollWidth > e.clientWidth + 1
+                      || e.getBoundingClientRect().right > pane.right)
+              .map((e) => e.textContent);
+        }""")
+        assert clipped == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "web-core-plate.png"))
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_api_docs_render_with_the_network_cut(browser_page: Any, tmp_path: Path) -> None:
+    """/docs (Swagger UI) and /redoc load their assets from the service: with every request
+    to anywhere else refused, both still list the operations."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    with ServiceThread.create(settings(tmp_path)) as service:
+        blocked: list[str] = []
+
+        def only_the_service(route: Any) -> None:
+            if route.request.url.startswith(service.url + "/"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_service)
+        page.goto(service.url + "/docs")
+        operations = page.locator(".opblock-summary")
+        expect(operations.first).to_be_visible(timeout=15_000)
+        assert operations.count() >= 8
+        expect(page.locator("body")).to_contain_text("Start a validation job")
+        expect(page.locator("body")).to_contain_text("/v1/jobs/{job_id}/node")
+        page.goto(service.url + "/redoc")
+        expect(page.get_by_role("heading", name="Start a validation job")).to_be_visible(
+            timeout=15_000)
+        assert blocked == []
+        with service.client() as client:
+            assert client.get("/docs/assets/nope.js").status_code == 404
+            schema = client.get("/openapi.json").json()
+        delete = schema["paths"]["/v1/jobs/{job_id}"]["delete"]
+        assert "204" in delete["responses"]
+        assert "deleted with its report and its nodes" in delete["description"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from validator.errors import CouldNotValidate
 from validator.model import Finding, Report
+from validator.nodeinfo import NodeDetailCallback
 from validator.options import Options
 from validator.provenance import now, provenance
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
@@ -36,6 +37,7 @@ async def avalidate(
     on_progress: ProgressCallback | None = None,
     on_finding: FindingCallback | None = None,
     on_node: NodeCallback | None = None,
+    on_node_detail: NodeDetailCallback | None = None,
     **overrides: Any,
 ) -> Report:
     """Validate the OME-Zarr hierarchy at ``target`` and return a report of every violation.
@@ -44,12 +46,15 @@ async def avalidate(
     mapper or a zarr Group. Keyword ``overrides`` are :class:`Options` fields (``strict``,
     ``ngff_version``, ``concurrency``, ``storage_options``, ...). Raises
     :class:`CouldNotValidate` when the target cannot be checked at all. ``on_node(path,
-    kind)`` is called once for each node visited (the report keeps counts only). The report
-    says what produced it and when (:attr:`Report.provenance`).
+    kind)`` is called once for each node visited (the report keeps counts only);
+    ``on_node_detail`` too, with a :class:`~validator.nodeinfo.NodeDetail` (the metadata
+    documents read there, and the array's properties). The report says what produced it and
+    when (:attr:`Report.provenance`).
     """
     started, clock = now(), time.monotonic()
     report = await _walk(target, options=options, policy=policy, store=store,
                          on_progress=on_progress, on_finding=on_finding, on_node=on_node,
+                         on_node_detail=on_node_detail,
                          **overrides)
     report.provenance = provenance(started, time.monotonic() - clock)
     return report
@@ -64,6 +69,7 @@ async def _walk(
     on_progress: ProgressCallback | None,
     on_finding: FindingCallback | None,
     on_node: NodeCallback | None,
+    on_node_detail: NodeDetailCallback | None,
     **overrides: Any,
 ) -> Report:
     opts = _options(options, overrides)
@@ -71,7 +77,7 @@ async def _walk(
     if store is None:
         store = open_store(target, opts, policy)
     walk = Walk(store, opts, describe_target(target), on_progress=on_progress,
-                on_finding=on_finding, on_node=on_node)
+                on_finding=on_finding, on_node=on_node, on_node_detail=on_node_detail)
     try:
         if opts.deadline is not None:
             try:

@@ -19,19 +19,20 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
 from api.jobs.repository import JobRepository
 from validator.engine import avalidate
 from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
-from validator.model import NodeKind
+from validator.nodeinfo import NodeDetail
 from validator.options import Options
 from validator.stores import NetworkPolicy
 from validator.walk import Progress
@@ -87,6 +88,40 @@ class JobRunner(Protocol):
     def live(self, job_id: str) -> tuple[JobStatus, JobProgress] | None:
         """The status and progress of a job of this runner as of now, if it is unfinished."""
         ...
+
+
+#: Characters of a node's detail kept at most: its documents are left out beyond (a plate's
+#: root zarr.json listing thousands of wells is far below; a giant OME-XML-like blob is not).
+MAX_NODE_DETAIL_CHARS = 512 * 1024
+
+
+def node_detail_json(detail: NodeDetail) -> str:
+    """The JSON kept for a node (``GET /v1/jobs/{id}/node``): its documents left out, and
+    why, when they are larger than :data:`MAX_NODE_DETAIL_CHARS`."""
+    data = detail.to_dict()
+    try:
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # NaN or Infinity as read (Python's parser takes them): not JSON
+        data = _finite(data)
+        text = json.dumps(data, separators=(",", ":"))
+    if len(text) <= MAX_NODE_DETAIL_CHARS:
+        return text
+    data["documents"] = {}
+    data["omitted"] = (f"the metadata documents of this node ({len(text):,} characters) are "
+                       f"larger than the service keeps per node "
+                       f"({MAX_NODE_DETAIL_CHARS:,}); fetch them from the dataset")
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and the infinities written as the strings JSON readers expect."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 # -- process identity --------------------------------------------------------------------------
@@ -154,6 +189,8 @@ class _Handle:
     saving: asyncio.Task[None] | None = None
     #: Nodes visited since the last save: written with the progress, then dropped.
     nodes: list[tuple[str, str]] = field(default_factory=list)
+    #: What was read at those nodes: (path, kind, detail JSON), saved with them.
+    details: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class AsyncioJobRunner:
@@ -346,7 +383,7 @@ class AsyncioJobRunner:
                 await self.repository.mark_running(handle.job_id, time.time())
                 report = await avalidate(handle.url, options=handle.options, policy=self.policy,
                                          on_progress=lambda p: self._on_progress(handle, p),
-                                         on_node=lambda p, k: self._on_node(handle, p, k))
+                                         on_node_detail=lambda d: self._on_node(handle, d))
             report_json = json.dumps(report.to_dict())
             valid, truncated = report.valid, report.truncated
             handle.progress = JobProgress(
@@ -401,8 +438,9 @@ class AsyncioJobRunner:
                                       progress.requests)
         self._maybe_save(handle, due=time.monotonic() - handle.saved_at >= self.progress_interval)
 
-    def _on_node(self, handle: _Handle, path: str, kind: NodeKind) -> None:
-        handle.nodes.append((path, kind.value))
+    def _on_node(self, handle: _Handle, detail: NodeDetail) -> None:
+        handle.nodes.append((detail.path, detail.kind.value))
+        handle.details.append((detail.path, detail.kind.value, node_detail_json(detail)))
         self._maybe_save(handle, due=len(handle.nodes) >= self.node_batch)
 
     def _maybe_save(self, handle: _Handle, *, due: bool) -> None:
@@ -424,8 +462,10 @@ class AsyncioJobRunner:
 
     async def _save_nodes(self, handle: _Handle) -> None:
         nodes, handle.nodes = handle.nodes, []
+        details, handle.details = handle.details, []
         try:
             await self.repository.add_nodes(handle.job_id, nodes)
+            await self.repository.add_node_details(handle.job_id, details)
         except Exception:
             log.exception("could not save the nodes of job %s", handle.job_id)
 

@@ -49,6 +49,8 @@ async def swagger_ui(request: Request) -> HTMLResponse:
         swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
         swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon.png",
         oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
+        # No badge from the public Swagger validator: nothing is fetched from elsewhere.
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 

@@ -282,7 +282,7 @@
       el("tr", null, el("td", { text: kind }), el("td", { class: "num", text: n })))
       : [el("tr", null, el("td", { colspan: 2, text: "none" }))]));
     for (const s of SEVERITIES) {
-      document.querySelector(`[data-count=${s}]`).textContent = `(${report.counts[s]})`;
+      document.querySelector(`[data-count=${s}]`).textContent = `(${report.counts[s].toLocaleString("en")})`;
     }
     const link = new URL(`/?job=${encodeURIComponent(job.id)}`, location.href).href;
     $("share-link").value = link;
@@ -362,7 +362,7 @@
   function groupElement(group) {
     const first = group.findings[0];
     const names = group.nodes.slice(0, FIRST_NODES).map((n) => n || "/").join(", ");
-    const more = group.nodes.length > FIRST_NODES ? ` and ${group.nodes.length - FIRST_NODES} more` : "";
+    const more = group.nodes.length > FIRST_NODES ? ` and ${(group.nodes.length - FIRST_NODES).toLocaleString("en")} more` : "";
     const details = el("details", { class: `group ${group.severity}`, "data-rule": group.rule },
       el("summary", null,
         el("span", { class: `mark ${group.severity}`, "aria-hidden": "true" }, MARKS[group.severity]), " ",
@@ -596,8 +596,21 @@
     return [...$("tree").querySelectorAll("[role=treeitem]")].find((li) => li.dataset.path === path) || null;
   }
 
+  // The node's role in the layout (row, well, field, level, ...) and, when it says more, its
+  // kind as the walk recorded it ("level · array").
   function nodeKind(node) {
-    return kindOf(node.path, state.kind) || node.kind.replace("-", " ");
+    const role = kindOf(node.path, state.kind);
+    const kind = node.kind.replace("-", " ");
+    if (!role) return kind;
+    return kind && kind !== role && !(role === "field" && kind === "image") ? `${role} · ${kind}` : role;
+  }
+
+  // "(2 warnings, 4 infos)" in a few characters: "!2 i4" (the words are in the label).
+  function compactCounts(counts) {
+    const parts = SEVERITIES.filter((s) => counts[s]).map((s) =>
+      el("span", { class: `tally ${s}`, title: plural(counts[s], s) },
+        el("span", { class: `mark ${s}`, "aria-hidden": "true" }, MARKS[s]), counts[s].toLocaleString("en")));
+    return parts.length ? el("span", { class: "node-counts" }, ...parts) : null;
   }
 
   function treeItem(node, level) {
@@ -623,7 +636,7 @@
       el("span", { class: `mark ${status}`, "aria-hidden": "true", title: WORDS[status] }, MARKS[status]),
       el("span", { class: "node-name", text: label }),
       kind ? el("span", { class: "node-kind", text: kind }) : null,
-      counts && node.path ? el("span", { class: "node-counts", text: `(${counts})` }) : null));
+      node.path ? compactCounts(node.counts) : null));
     if (open) li.append(childGroup(node, kids, level + 1, CHILDREN_PAGE));
     return li;
   }
@@ -788,7 +801,8 @@
       missing = error.status === 404 ? "The job recorded no metadata for this node." : error.message;
     }
     if (token !== state.token || state.selected !== path) return;
-    const own = report.findings.filter((f) => clean(f.node) === path);
+    const own = report.findings.filter((f) => clean(f.node) === path)
+      .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
     const parts = [];
     parts.push(...nodeLinks(path, detail, kind));
     if (detail && detail.array) parts.push(arrayView(detail.array));
@@ -811,7 +825,7 @@
       parts.push(el("p", { class: "help", text: missing }));
     }
     body.replaceChildren(...parts);
-    const firstHit = body.querySelector(".line.hit-start");
+    const firstHit = body.querySelector(".line.hit-start.error") || body.querySelector(".line.hit-start");
     if (firstHit) {
       const pre = firstHit.closest("pre");
       pre.scrollTop = Math.max(0, firstHit.offsetTop - pre.offsetTop - 40);
@@ -873,7 +887,12 @@
       if (!marks.has(f.pointer)) marks.set(f.pointer, []);
       marks.get(f.pointer).push(f);
     }
-    const pointers = [...marks.keys()].filter((p) => p !== "");
+    // A value is highlighted line by line unless an offending value as severe or worse lies
+    // inside it (a warning on a whole multiscale must not drown the error on one of its
+    // axes); the first line of every offending value is marked and names its rules.
+    const rank = (p) => Math.min(...marks.get(p).map((f) => SEVERITIES.indexOf(f.severity)));
+    const all = [...marks.keys()].filter((p) => p !== "");
+    const pointers = all.filter((p) => !all.some((q) => q !== p && q.startsWith(`${p}/`) && rank(q) <= rank(p)));
     const token = (key) => String(key).replace(/~/g, "~0").replace(/\//g, "~1");
 
     function line(indent, text, pointer, closing) {

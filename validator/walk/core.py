@@ -17,6 +17,7 @@ from validator import versions as ngff
 from validator.document import check_attributes, declared_version, is_ome, ome_metadata
 from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
 from validator.model import NodeKind, Report, Severity, pointer
+from validator.nodeinfo import NodeDetail, NodeDetailCallback, array_detail
 from validator.options import Options
 from validator.rules import builtin as B
 from validator.stores import Store
@@ -24,7 +25,7 @@ from validator.walk.findings import FindingCallback, Findings
 from validator.walk.layout import Group, Layout
 from validator.walk.reading import ProgressCallback, Reader
 from validator.walk.visitors import visit_group
-from validator.zarrmeta import V3_METADATA
+from validator.zarrmeta import V2_ARRAY, V3_METADATA
 
 #: Called once for each node the walk visits, with its path ("" = root) and kind.
 NodeCallback = Callable[[str, NodeKind], None]
@@ -42,6 +43,7 @@ class Walk:
         on_progress: ProgressCallback | None = None,
         on_finding: FindingCallback | None = None,
         on_node: NodeCallback | None = None,
+        on_node_detail: NodeDetailCallback | None = None,
     ) -> None:
         self.store = store
         self.options = options
@@ -52,6 +54,8 @@ class Walk:
         self.layout = Layout(self.reader, self.findings)
         self.findings.locate = self.layout.locate
         self._on_node = on_node
+        self._on_node_detail = on_node_detail
+        self.reader.keep_documents = on_node_detail is not None
         self.fields_skipped = 0  # options.fields == "first": fields not visited
         self.fields_skipped_wells = 0
 
@@ -70,6 +74,15 @@ class Walk:
     def emit_node(self, path: str, kind: NodeKind) -> None:
         if self._on_node is not None:
             self._on_node(path, kind)
+        if self._on_node_detail is not None:
+            documents = self.reader.kept.pop(path, {})
+            array = None
+            if kind is NodeKind.ARRAY:
+                fmt = self.report.zarr_format or 3
+                document = documents.get(V3_METADATA if fmt == 3 else V2_ARRAY)
+                if isinstance(document, Mapping):
+                    array = array_detail(fmt, document)
+            self._on_node_detail(NodeDetail(path, kind, documents, array))
 
     # -- checking ------------------------------------------------------------------------
 

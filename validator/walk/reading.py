@@ -100,6 +100,10 @@ class Reader:
         self._consolidated: Consolidated | None = None
         self.adopt_v3_copy = False
         self._root_docs: dict[str, tuple[Any, bool]] = {}  # v2 root documents as read
+        #: With ``keep_documents`` (set by the walk when someone asks for node details): the
+        #: documents read per node (name -> parsed value), until the node is visited.
+        self.keep_documents = False
+        self.kept: dict[str, dict[str, Any]] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -175,6 +179,16 @@ class Reader:
             return None, True
 
     async def read_json(self, node: str, name: str) -> tuple[Any, bool]:
+        """``(value, exists)``: the parsed document, or a finding and ``(None, True)``.
+
+        See :meth:`_read_json`; the document is also kept for the node's details when asked.
+        """
+        value, exists = await self._read_json(node, name)
+        if exists and self.keep_documents:
+            self.kept.setdefault(node, {})[name] = value
+        return value, exists
+
+    async def _read_json(self, node: str, name: str) -> tuple[Any, bool]:
         """``(value, exists)``: the parsed document, or a finding and ``(None, True)``.
 
         With consolidated metadata the document comes from the consolidated copy (no request);
