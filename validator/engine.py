@@ -111,6 +111,7 @@ async def aiter_validate(
     policy: NetworkPolicy | None = None,
     store: Store | None = None,
     on_node: NodeCallback | None = None,
+    on_node_detail: NodeDetailCallback | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Event]:
     """Validate like :func:`avalidate`, yielding events while the walk proceeds.
@@ -120,7 +121,8 @@ async def aiter_validate(
     :class:`~validator.model.Report` (whose findings are sorted; the streamed ones come in
     discovery order). Raises :class:`CouldNotValidate` like :func:`avalidate`. Closing the
     iterator early (``await events.aclose()``; an abandoned one is closed by the event loop)
-    cancels the walk. ``on_node`` is passed to :func:`avalidate` (nodes are not yielded)::
+    cancels the walk. ``on_node`` and ``on_node_detail`` are passed to :func:`avalidate`
+    (nodes are not yielded)::
 
         async for event in aiter_validate(url, concurrency=32):
             if isinstance(event, Finding):
@@ -132,6 +134,7 @@ async def aiter_validate(
     task = asyncio.ensure_future(
         avalidate(target, options=options, policy=policy, store=store,
                   on_progress=queue.put_nowait, on_finding=queue.put_nowait, on_node=on_node,
+                  on_node_detail=on_node_detail,
                   **overrides)
     )
     try:
