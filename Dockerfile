@@ -1,9 +1,12 @@
 # syntax=docker/dockerfile:1
-# The OME-Zarr validation service: uvicorn api.app:app on port 8000, jobs and reports in an
-# SQLite file in the volume /data. Settings: OME_ZARR_VALIDATOR_* environment variables.
+# The OME-Zarr validator: by default the service (uvicorn api.app:app on port 8000, jobs and
+# reports in an SQLite file in the volume /data; settings: OME_ZARR_VALIDATOR_* environment
+# variables); given a command, the command line.
 #
 #   docker build -t ome-zarr-validator .
 #   docker run -p 8000:8000 -v ome-zarr-validator:/data ome-zarr-validator
+#   docker run --rm ome-zarr-validator ome-zarr-validate https://example.org/plate.ome.zarr
+#   docker run --rm -v "$PWD/data:/in:ro" ome-zarr-validator ome-zarr-validate /in/plate.ome.zarr
 
 FROM python:3.12-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1

@@ -386,6 +386,20 @@ def test_core_plate_first_screen(browser_page: Any, tmp_path: Path) -> None:
         assert clipped == []
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "web-core-plate.png"))
+
+        # The same report on a phone: one column, no sideways scrolling, a few screens tall
+        # (the flat list of 4608 findings made it 7,500 px).
+        phone = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+        try:
+            small = phone.new_page()
+            small.on("pageerror", lambda exc: errors.append(str(exc)))
+            small.goto(page.url)
+            expect(small.locator("#verdict")).to_contain_text("Valid", timeout=30_000)
+            assert small.evaluate("document.documentElement.scrollWidth") <= 390
+            assert small.evaluate("document.documentElement.scrollHeight") < 3000
+            small.screenshot(path=str(ARTIFACTS / "web-core-plate-phone.png"), full_page=True)
+        finally:
+            phone.close()
     assert not errors, errors
 
 
