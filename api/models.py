@@ -166,6 +166,8 @@ class VersionsOut(BaseModel):
     report_version: str
     ngff_versions: list[str]
     report_formats: list[str]
+    rules_hash: str = Field(description="Identity of the rule catalogue (as in a report's "
+                            "provenance): equal hashes, same rules and severities.")
 
 
 class RuleOut(BaseModel):

@@ -23,6 +23,7 @@ from tests.datasets import DatasetSpec, S3Server, dataset_params
 from tests.rule_cases import materialize
 from tests.test_api_support import ServiceThread, is_problem, settings_for, wait_for
 from validator import cli
+from validator.provenance import rules_hash
 from validator.reporters import REPORTERS
 from validator.rules import RULES
 from validator.testing.dataserver import DataServer
@@ -408,6 +409,7 @@ def test_meta_endpoints(client: httpx.Client) -> None:
     versions = client.get("/v1/versions").json()
     assert versions["ngff_versions"] == ["0.4", "0.5", "0.6"]
     assert versions["report_formats"] == sorted(REPORTERS)
+    assert versions["rules_hash"] == rules_hash()  # as in every report's provenance
     assert client.get("/v1/rules").json() == [rule.to_dict() for rule in RULES]
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from validator import validate
 from validator.reporters import REPORTERS
+from validator.reporters.text import use_color
 from validator.testing.dataserver import DataServer
 from validator.testing.plates import describe_downscaling, write_plate
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m validator.demo", description=__doc__)
     parser.add_argument("target", nargs="?", help="validate this instead of the sample")
     args = parser.parse_args(argv)
-    reporter = REPORTERS["text"](color=sys.stdout.isatty())
+    reporter = REPORTERS["text"](color=use_color(sys.stdout.isatty()))
     if args.target:
         report = validate(args.target)
         sys.stdout.write(reporter.render(report))

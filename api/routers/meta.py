@@ -13,6 +13,7 @@ from api.problems import Problem
 from validator import __version__
 from validator import versions as ngff
 from validator.model import REPORT_FORMAT_VERSION
+from validator.provenance import rules_hash
 from validator.reporters import REPORTERS
 from validator.rules import RULES
 
@@ -28,7 +29,7 @@ async def versions() -> VersionsOut:
     """The service's version, the NGFF versions it checks and the report formats."""
     return VersionsOut(service=__version__, api=API_VERSION,
                        report_version=REPORT_FORMAT_VERSION, ngff_versions=NGFF_VERSIONS,
-                       report_formats=sorted(REPORTERS))
+                       report_formats=sorted(REPORTERS), rules_hash=rules_hash())
 
 
 @router.get("/v1/rules", name="rules", response_model=list[RuleOut],
