@@ -256,6 +256,7 @@ def test_curator_validates_a_plate_in_the_browser(
             small.on("pageerror", lambda exc: errors.append(str(exc)))
             small.goto(link)
             expect(small.locator("#verdict")).to_contain_text("Invalid")
+            expect(small.locator("#tree [role=treeitem]").first).to_be_visible()
             lefts = {small.locator(selector).bounding_box()["x"]  # type: ignore[index]
                      for selector in (".groups-pane", ".tree-pane", ".node-pane", "#summary")}
             assert len(lefts) == 1, lefts
@@ -395,6 +396,7 @@ def test_core_plate_first_screen(browser_page: Any, tmp_path: Path) -> None:
             small.on("pageerror", lambda exc: errors.append(str(exc)))
             small.goto(page.url)
             expect(small.locator("#verdict")).to_contain_text("Valid", timeout=30_000)
+            expect(small.locator("#tree [role=treeitem]").first).to_be_visible()
             assert small.evaluate("document.documentElement.scrollWidth") <= 390
             assert small.evaluate("document.documentElement.scrollHeight") < 3000
             small.screenshot(path=str(ARTIFACTS / "web-core-plate-phone.png"), full_page=True)
@@ -433,6 +435,9 @@ def test_api_docs_render_with_the_network_cut(browser_page: Any, tmp_path: Path)
         assert blocked == []
         with service.client() as client:
             assert client.get("/docs/assets/nope.js").status_code == 404
+            for path in ("/docs", "/redoc"):  # the browser is told: this origin only
+                assert "img-src 'self' data:;" in client.get(path).headers[
+                    "content-security-policy"]
             schema = client.get("/openapi.json").json()
         delete = schema["paths"]["/v1/jobs/{job_id}"]["delete"]
         assert "204" in delete["responses"]
