@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from api.jobs.models import Job, JobProgress, JobStatus
+from api.jobs.repository import SqliteJobRepository
 from api.jobs.runner import MAX_NODE_DETAIL_CHARS, node_detail_json
 from tests.casekit import plate_tree
 from tests.rule_cases import materialize
@@ -118,3 +120,28 @@ def test_a_jobs_node_details_are_served_without_fetching(client: httpx.Client,
     assert client.delete(f"/v1/jobs/{job_id}").status_code == 204
     gone = client.get(f"/v1/jobs/{job_id}/node", params={"path": "B/2/1/0"})
     assert is_problem(gone, 404)["type"] == "/problems/job-not-found"
+
+
+async def test_purge_and_delete_drop_the_details(tmp_path: Path) -> None:
+    repo = SqliteJobRepository(tmp_path / "jobs.sqlite3")
+    await repo.open()
+    try:
+        jobs = [Job(id=Job.new_id(), url="https://example.org/x.zarr", ngff_version=None,
+                    strict=False, client="me", owner="o") for _ in range(3)]
+        for job in jobs:
+            await repo.create(job)
+            await repo.add_node_details(job.id, [("", "plate", '{"kind": "plate"}'),
+                                                 ("A/1", "well", '{"kind": "well"}')])
+        assert await repo.get_node_detail(jobs[0].id, "/A/1/") == ("well", '{"kind": "well"}')
+        old, gone, running = jobs
+        await repo.finish(old.id, JobStatus.DONE, at=100.0, progress=JobProgress())
+        await repo.finish(gone.id, JobStatus.DONE, at=900.0, progress=JobProgress())
+        assert await repo.purge(500.0) == 1
+        assert await repo.get_node_detail(old.id, "") is None
+        assert not await repo.delete(running.id)  # unfinished: left alone
+        assert await repo.get_node_detail(running.id, "") is not None
+        assert await repo.delete(gone.id)
+        assert await repo.get(gone.id) is None and await repo.get_node_detail(gone.id, "") is None
+        assert not await repo.delete(gone.id)
+    finally:
+        await repo.close()

@@ -442,3 +442,31 @@ def test_api_docs_render_with_the_network_cut(browser_page: Any, tmp_path: Path)
         delete = schema["paths"]["/v1/jobs/{job_id}"]["delete"]
         assert "204" in delete["responses"]
         assert "deleted with its report and its nodes" in delete["description"]
+
+
+@pytest.mark.browser
+def test_an_incomplete_report_says_so(browser_page: Any, tmp_path: Path) -> None:
+    """Incomplete is its own outcome on the page: its own badge and the reasons, never
+    "valid" for what was not checked."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    job = big_plate_job(rows=2, columns=2)
+    job["id"] = "part"
+    report = job["report"]
+    report["findings"] = [f for f in report["findings"] if f["severity"] != "error"]
+    report.update(valid=False, verdict="incomplete", complete=False, truncated=True,
+                  incomplete_reasons=["the deadline of 600 s was reached"],
+                  skipped=["the deadline of 600 s was reached"],
+                  counts={"error": 0, "warning": len(report["findings"]), "info": 0})
+    body = json.dumps(job)
+    with ServiceThread.create(settings(tmp_path)) as service:
+        page.route("**/v1/jobs/part*", lambda route: route.fulfill(
+            status=200, content_type="application/json", body=body))
+        page.goto(service.url + "/?job=part")
+        verdict = page.locator("#verdict")
+        expect(verdict).to_contain_text("Incomplete")
+        expect(verdict.locator(".badge")).to_have_class("badge incomplete")
+        assert "Valid" not in verdict.inner_text().replace("Incomplete", "")
+        expect(page.locator("#truncated")).to_contain_text("the deadline of 600 s was reached")
+        expect(page.locator("#truncated")).to_contain_text("not everything was checked")

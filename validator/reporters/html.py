@@ -44,6 +44,7 @@ details > table { margin: 0; }
 .sev-error .sev { color: var(--error); } .sev-warning .sev { color: var(--warning); }
 .sev-info .sev { color: var(--info); }
 code { font-family: ui-monospace, monospace; word-break: break-all; }
+code.rule { word-break: normal; white-space: nowrap; }
 .notice { border-left: 4px solid var(--warning); padding: .3rem .8rem; background: #fff8e6; }
 fieldset { border: 1px solid var(--line); border-radius: .4rem; }
 body:has(#show-error:not(:checked)) tr.sev-error,
@@ -121,7 +122,7 @@ def _by_rule(report: Report) -> str:
         more = f" and {g.more_nodes} more" if g.more_nodes else ""
         rows.append(
             f'<tr class="sev-{g.severity.value}"><td class="sev">{g.severity.value}</td>'
-            f"<td><code>{_e(g.rule)}</code></td><td>{g.count}</td>"
+            f'<td><code class="rule">{_e(g.rule)}</code></td><td>{g.count}</td>'
             f"<td>{_e(g.message)}</td><td><code>{nodes}</code>{more}</td>"
             f"<td>{_spec_link(g.spec)}</td></tr>"
         )
