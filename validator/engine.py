@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from validator.errors import CouldNotValidate
+from validator.limiter import Limiter
 from validator.model import Finding, Report
 from validator.options import Options
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
@@ -34,6 +35,7 @@ async def avalidate(
     on_progress: ProgressCallback | None = None,
     on_finding: FindingCallback | None = None,
     on_node: NodeCallback | None = None,
+    limiter: Limiter | None = None,
     **overrides: Any,
 ) -> Report:
     """Validate the OME-Zarr hierarchy at ``target`` and return a report of every violation.
@@ -43,13 +45,14 @@ async def avalidate(
     ``ngff_version``, ``concurrency``, ``storage_options``, ...). Raises
     :class:`CouldNotValidate` when the target cannot be checked at all. ``on_node(path,
     kind)`` is called once for each node visited (the report keeps counts only).
+    ``limiter`` replaces the run's own cap on requests in flight (a batch shares one per host).
     """
     opts = _options(options, overrides)
     own_store = store is None
     if store is None:
         store = open_store(target, opts, policy)
     walk = Walk(store, opts, describe_target(target), on_progress=on_progress,
-                on_finding=on_finding, on_node=on_node)
+                on_finding=on_finding, on_node=on_node, limiter=limiter)
     try:
         if opts.deadline is not None:
             try:
