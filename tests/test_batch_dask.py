@@ -1,0 +1,91 @@
+"""Batches on a real Dask distributed cluster (worker processes), over the real HTTP server.
+
+Few and small: each LocalCluster costs seconds of start-up on a shared machine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+
+from validator import validate
+from validator.batch import validate_many
+from validator.batch.output import load_results
+from validator.testing import DataServer
+from validator.testing.collection import write_collection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                      dashboard_address=None) as local:
+        yield local
+
+
+def test_cli_on_a_local_cluster_gives_each_verdict_of_a_single_run(
+    serve_directory: Callable[..., DataServer], tmp_path: Path,
+) -> None:
+    entries = write_collection(tmp_path / "data", 8)
+    server = serve_directory(tmp_path / "data")
+    urls = [server.url_for(e.name) for e in entries]
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(urls) + "\n")
+    out, reports = tmp_path / "r.jsonl", tmp_path / "reports"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "validator.cli", "batch", "--from", str(listing), "--workers",
+         "2", "--output", str(out), "--reports", str(reports), "--no-progress"],
+        capture_output=True, text=True, timeout=300, check=False, env=env)
+    assert result.returncode == 1, result.stderr  # the collection has broken datasets
+    results = {r.target: r for r in load_results(out)}
+    assert sorted(results) == sorted(urls)
+    for entry, url in zip(entries, urls, strict=True):
+        single = validate(url)
+        got = results[url]
+        assert got.verdict == ("invalid" if entry.broken else "valid") == single.verdict
+        assert got.counts == single.counts()
+        assert Path(got.report or "").is_file()  # written by the worker process
+
+
+def test_a_worker_killed_mid_batch_loses_no_dataset(
+    cluster: LocalCluster, serve_directory: Callable[..., DataServer], tmp_path: Path,
+) -> None:
+    entries = write_collection(tmp_path / "data", 24)
+    server = serve_directory(tmp_path / "data", delay=0.05)
+    urls = [server.url_for(e.name) for e in entries]
+    with Client(cluster) as client:
+        pids = list(client.run(os.getpid).values())
+    killed: list[int] = []
+
+    def kill_one_worker() -> None:
+        deadline = time.monotonic() + 120
+        while server.stats.requests < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(pids[0], signal.SIGKILL)
+        killed.append(pids[0])
+
+    killer = threading.Thread(target=kill_one_worker, daemon=True)
+    killer.start()
+    results = validate_many(urls, scheduler=cluster.scheduler_address)
+    killer.join(10)
+    assert killed  # the worker died while the batch ran
+    assert sorted(r.target for r in results) == sorted(urls)  # each dataset, exactly once
+    for entry, url in zip(entries, urls, strict=True):
+        got = next(r for r in results if r.target == url)
+        assert got.verdict == ("invalid" if entry.broken else "valid"), got
+    # The datasets the dead worker was validating were validated again, elsewhere.
+    roots = Counter(path.split("/", 1)[0] for path in server.stats.paths
+                    if path.endswith(("/zarr.json", "/.zattrs")) and path.count("/") == 1)
+    assert max(roots.values()) > 1
