@@ -14,10 +14,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from distributed import Client, LocalCluster
 
+from tests.test_api_support import ServiceThread, settings_for
 from validator import validate
 from validator.batch import validate_many
 from validator.batch.output import load_results
@@ -27,7 +29,7 @@ from validator.testing.collection import write_collection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
     with LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
                       dashboard_address=None) as local:
@@ -57,6 +59,35 @@ def test_cli_on_a_local_cluster_gives_each_verdict_of_a_single_run(
         assert got.verdict == ("invalid" if entry.broken else "valid") == single.verdict
         assert got.counts == single.counts()
         assert Path(got.report or "").is_file()  # written by the worker process
+
+
+def test_the_service_runs_a_batch_on_the_cluster(
+    cluster: LocalCluster, serve_directory: Callable[..., DataServer], tmp_path: Path,
+) -> None:
+    entries = write_collection(tmp_path / "data", 6)
+    server = serve_directory(tmp_path / "data")
+    urls = [server.url_for(e.name) for e in entries]
+    settings = settings_for(tmp_path, allowed_hosts=[f"127.0.0.1:{server.port}"],
+                            dask_scheduler=cluster.scheduler_address)
+    with Client(cluster) as client:
+        before = sum(client.run(_tasks_run).values())
+    with ServiceThread.create(settings) as service, service.client() as http:
+        created = http.post("/v1/batches", json={"urls": urls}).json()
+        deadline = time.monotonic() + 120
+        while (batch := http.get(created["status_url"]).json())["status"] != "done":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    verdicts = {d["url"]: d["verdict"] for d in batch["datasets"]}
+    assert verdicts == {url: validate(url).verdict for url in urls}
+    assert verdicts == {server.url_for(e.name): "invalid" if e.broken else "valid"
+                        for e in entries}
+    with Client(cluster) as client:  # the validations ran on the workers
+        assert sum(client.run(_tasks_run).values()) - before >= len(urls)
+
+
+def _tasks_run(dask_worker: Any) -> int:
+    executed: int = dask_worker.state.executed_count
+    return executed
 
 
 def test_a_worker_killed_mid_batch_loses_no_dataset(

@@ -161,3 +161,27 @@ def run_task(
                                   reports_dir=reports_dir)
 
     return asyncio.run_coroutine_threadsafe(job(), worker.loop).result().to_dict()
+
+
+def report_task(target: str, options: Options,
+                policy: NetworkPolicy | None = None) -> dict[str, Any]:
+    """Validate one dataset on a Dask worker for the service's job runner: ``{"report": the
+    JSON report}``, or ``{"error": why}`` when it could not be validated (a budget that ran
+    out inside concurrent work included). Other exceptions propagate (a bug: the runner logs
+    it)."""
+    worker = _worker_loop()
+
+    async def job() -> dict[str, Any]:
+        try:
+            report = await avalidate(dataset_url(target), options=options, policy=policy,
+                                     limiter=worker.limiter(target, options))
+        except (CouldNotValidate, FetchError) as exc:
+            return {"error": str(exc)}
+        except ExceptionGroup as group:
+            budget = _budget_message(group)
+            if budget is None:
+                raise
+            return {"error": f"the dataset is larger than this service checks: {budget}"}
+        return {"report": report.to_dict()}
+
+    return asyncio.run_coroutine_threadsafe(job(), worker.loop).result()

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from validator.testing.plates import describe_downscaling, write_image, write_plate
+from validator.testing.plates import Version, describe_downscaling, write_image, write_plate
 
 __all__ = ["BROKEN_RULES", "CollectionEntry", "write_collection"]
 
@@ -66,7 +66,7 @@ def write_collection(root: str | os.PathLike[str], count: int, *,
     entries: list[CollectionEntry] = []
     for i in range(count):
         kind = "image" if i % 2 == 0 else "plate"
-        version = "0.4" if (i // 2) % 2 == 0 else "0.5"
+        version: Version = "0.4" if (i // 2) % 2 == 0 else "0.5"
         broken = broken_every > 0 and i % broken_every == 2
         name = f"{kind}-{i:04d}.ome.zarr"
         path = base / name
