@@ -129,7 +129,7 @@ class BatchManager:
             raise
 
     async def _submit(self, batch: Batch, url: str) -> str:
-        body = ValidateRequest(url=url, ngff_version=batch.ngff_version,  # type: ignore[arg-type]
+        body = ValidateRequest(url=url, ngff_version=batch.ngff_version,
                                strict=batch.strict)
         options = job_options(self.settings, body)
         while True:

@@ -17,7 +17,7 @@ from api import problems
 from api.batches.manager import BatchManager, TooManyBatches
 from api.batches.repository import Batch, BatchItem
 from api.deps import ClientDep, PolicyDep, RunnerDep, SettingsDep, rate_limited
-from api.models import ProblemOut, Url
+from api.models import NgffVersion, ProblemOut, Url
 from api.problems import Problem
 from validator.batch.output import write_csv
 from validator.batch.result import VERDICTS, DatasetResult
@@ -42,7 +42,7 @@ class BatchRequest(BaseModel):
 
     urls: list[Url] = Field(min_length=1, description="http(s), s3 or gs URLs of datasets; a "
                             "URL given twice is validated once.")
-    ngff_version: Literal["0.4", "0.5"] | None = Field(
+    ngff_version: NgffVersion | None = Field(
         default=None, description="Validate as this version instead of the declared one.")
     strict: bool = Field(default=False, description="Treat warnings (SHOULD) as errors.")
 
