@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
     with LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
-                      dashboard_address=None) as local:
+                      dashboard_address=":0", scheduler_kwargs={"dashboard": False}) as local:
         yield local
 
 

@@ -137,8 +137,10 @@ class DaskEngine:
             if address is None:
                 address = await stack.enter_async_context(distributed.LocalCluster(
                     n_workers=self.workers, threads_per_worker=self.threads_per_worker,
-                    processes=True, asynchronous=True, dashboard_address=None,
-                    silence_logs=logging.ERROR))
+                    processes=True, asynchronous=True, silence_logs=logging.ERROR,
+                    # The scheduler's HTTP routes on a free port, no dashboard: 8787 may be
+                    # taken (another cluster), and a batch has no use for them.
+                    dashboard_address=":0", scheduler_kwargs={"dashboard": False}))
             try:
                 client = await stack.enter_async_context(
                     distributed.Client(address, asynchronous=True))
