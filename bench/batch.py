@@ -6,9 +6,9 @@ NGFF 0.4 and 0.5, every fifth from the third broken) served at 20 ms per request
 and on a LocalCluster of 1 and 2 worker processes. For each: wall time (fork to exit, cluster
 start-up included), datasets per second, requests (counted by the server), the most requests
 in flight at the server, peak RSS of the whole process tree (sampled every 50 ms: a cluster's
-workers are separate processes), and how many verdicts match what the collection was built to
-be. A run over a single dataset measures the fixed cost (interpreter, cluster start-up), so
-that the rate per worker excludes it.
+workers are separate processes), CPU time of the tree, and how many verdicts match what the
+collection was built to be. A run over a single dataset measures the fixed cost (interpreter,
+cluster start-up), so that the rate per worker excludes it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class TreeRun:
     status: int
     peak_rss_mb: float  # the most the process tree held at once (sum over its processes)
     processes: int  # the most processes in the tree at once
+    cpu_seconds: float  # user + system of the child and the descendants it waited for
 
 
 def run_tree(argv: list[str], env: dict[str, str]) -> TreeRun:
@@ -74,11 +75,12 @@ def run_tree(argv: list[str], env: dict[str, str]) -> TreeRun:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    status = proc.wait()
-    seconds = time.perf_counter() - started
+    _, raw, usage = os.wait4(proc.pid, 0)  # the workers a LocalCluster spawns are reaped
+    seconds = time.perf_counter() - started  # by the child: their CPU time is in usage
+    proc.returncode = status = os.waitstatus_to_exitcode(raw)
     done.set()
     sampler.join()
-    return TreeRun(seconds, status, peak[0], int(peak[1]))
+    return TreeRun(seconds, status, peak[0], int(peak[1]), usage.ru_utime + usage.ru_stime)
 
 
 def collection(count: int) -> tuple[Path, list[CollectionEntry]]:
@@ -121,6 +123,9 @@ def measure(count: int = COUNT, delay: float = DELAY) -> list[dict[str, Any]]:
                 "fixed_seconds": round(fixed.seconds, 2),
                 "datasets_per_s": round(count / run.seconds, 1),
                 "datasets_per_s_after_startup": round(count / work, 1),
+                "cpu_seconds": round(run.cpu_seconds, 2),
+                "cpu_ms_per_dataset": round(
+                    1000 * (run.cpu_seconds - fixed.cpu_seconds) / max(count - 1, 1), 1),
                 "requests": stats.requests,
                 "requests_per_dataset": round(stats.requests / count, 1),
                 "max_in_flight": stats.max_in_flight, "peak_rss_mb": round(run.peak_rss_mb),

@@ -286,10 +286,11 @@ class Bench:
         print(f"\n## batch: {COUNT} datasets (images and 2x2-well plates, 0.4 and 0.5, 1 in 5 "
               f"broken), {DELAY * 1000:.0f} ms per request, 8 datasets in flight per process\n")
         header = ("engine", "wall s", "fixed s", "datasets/s", "datasets/s after start-up",
-                  "requests", "per dataset", "max in flight", "peak RSS MB (tree)",
-                  "processes", "right verdicts", "exit")
+                  "CPU s", "CPU ms/dataset", "requests", "per dataset", "max in flight",
+                  "peak RSS MB (tree)", "processes", "right verdicts", "exit")
         print(_table([[r["engine"], r["seconds"], r["fixed_seconds"], r["datasets_per_s"],
-                       r["datasets_per_s_after_startup"], r["requests"],
+                       r["datasets_per_s_after_startup"], r["cpu_seconds"],
+                       r["cpu_ms_per_dataset"], r["requests"],
                        r["requests_per_dataset"], r["max_in_flight"], r["peak_rss_mb"],
                        r["processes"], f"{r['right_verdicts']}/{r['datasets']}", r["exit"]]
                       for r in rows], header))
