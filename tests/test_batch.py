@@ -3,6 +3,7 @@ local tree and moto's S3, the shared per-host cap, the library entry points."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import os
@@ -235,3 +236,21 @@ def test_discovery_over_moto_s3_finds_exactly_the_roots(
     results = {r.target: r.verdict for r in validate_many(
         [f for f in found if not f.endswith(".ozx")], storage_options=storage)}
     assert set(results.values()) == {"valid"}
+
+
+async def test_closing_the_results_cancels_the_rest(
+    serve_directory: Callable[..., DataServer], tmp_path: Path,
+) -> None:
+    from validator.batch import aiter_validate_many
+
+    entries = write_collection(tmp_path, 24, broken_every=0)
+    server = serve_directory(tmp_path, delay=0.05)
+    results = aiter_validate_many([server.url_for(e.name) for e in entries], max_datasets=2)
+    first = await anext(results)
+    assert first.verdict == "valid"
+    await results.aclose()
+    requests = server.stats.requests
+    await asyncio.sleep(0.3)  # six round trips: a walk still running would have asked more
+    assert server.stats.requests == requests
+    started = {path.split("/", 1)[0] for path in server.stats.paths}
+    assert len(started) <= 3  # the first, and the two in flight when it finished

@@ -5,6 +5,7 @@ Few and small: each LocalCluster costs seconds of start-up on a shared machine.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from distributed import Client, LocalCluster
 
 from tests.test_api_support import ServiceThread, settings_for
 from validator import validate
-from validator.batch import validate_many
+from validator.batch import aiter_validate_many, validate_many
 from validator.batch.output import load_results
 from validator.testing import DataServer
 from validator.testing.collection import write_collection
@@ -88,6 +89,23 @@ def test_the_service_runs_a_batch_on_the_cluster(
 def _tasks_run(dask_worker: Any) -> int:
     executed: int = dask_worker.state.executed_count
     return executed
+
+
+async def test_closing_the_results_cancels_the_tasks(
+    cluster: LocalCluster, serve_directory: Callable[..., DataServer], tmp_path: Path,
+) -> None:
+    entries = write_collection(tmp_path / "data", 40, broken_every=0)
+    server = serve_directory(tmp_path / "data", delay=0.05)
+    results = aiter_validate_many([server.url_for(e.name) for e in entries],
+                                  scheduler=cluster.scheduler_address)
+    await anext(results)
+    await results.aclose()
+    deadline = time.monotonic() + 30
+    while any(str(key).startswith("ozv-validate") for key in cluster.scheduler.tasks):
+        assert time.monotonic() < deadline, "the tasks were not released"
+        await asyncio.sleep(0.05)
+    started = {path.split("/", 1)[0] for path in server.stats.paths}
+    assert len(started) < len(entries)  # the rest never ran
 
 
 def test_a_worker_killed_mid_batch_loses_no_dataset(
