@@ -94,7 +94,8 @@ def final_table(results: list[DatasetResult], *, rules: int = 15) -> str:
         lines.append(f"  {verdict:20} {verdicts[verdict]:>8}")
     if datasets:
         lines.append("")
-        lines.append(f"  {'rule':52} {'datasets':>8} {'findings':>9}")
+        lines.append(f"  {'rule (among each dataset' + chr(39) + 's 5 most frequent)':52} "
+                     f"{'datasets':>8} {'findings':>9}")
         ranked = sorted(datasets, key=lambda r: (-datasets[r], -findings[r], r))
         for rule in ranked[:rules]:
             lines.append(f"  {rule:52} {datasets[rule]:>8} {findings[rule]:>9}")

@@ -15,6 +15,7 @@ request limiters (:class:`~validator.batch.hosts.HostLimiters`) of that process.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -44,6 +45,15 @@ def dataset_url(target: str) -> str:
     if target.lower().rstrip("/").endswith(OZX_SUFFIX) and "::" not in target:
         return "zip::" + target.rstrip("/")
     return target
+
+
+def dataset_options(target: str, options: Options) -> Options:
+    """The options for ``target``: the storage options of a ``.ozx`` on a remote store go to
+    the filesystem under the zip (fsspec takes a chained URL's options by protocol)."""
+    if dataset_url(target) == target or not options.storage_options:
+        return options
+    protocol = target.split("://", 1)[0].lower() if "://" in target else "file"
+    return dataclasses.replace(options, storage_options={protocol: dict(options.storage_options)})
 
 
 def report_name(target: str) -> str:
@@ -88,8 +98,8 @@ async def validate_one(
     """Validate ``target`` and summarise it; never raises for the dataset's sake."""
     started = time.monotonic()
     try:
-        report = await avalidate(dataset_url(target), options=options, policy=policy,
-                                 limiter=limiter)
+        report = await avalidate(dataset_url(target), options=dataset_options(target, options),
+                                 policy=policy, limiter=limiter)
     except (CouldNotValidate, FetchError) as exc:
         return DatasetResult.failed(target, str(exc), seconds=time.monotonic() - started)
     except ExceptionGroup as group:
@@ -173,7 +183,8 @@ def report_task(target: str, options: Options,
 
     async def job() -> dict[str, Any]:
         try:
-            report = await avalidate(dataset_url(target), options=options, policy=policy,
+            report = await avalidate(dataset_url(target),
+                                     options=dataset_options(target, options), policy=policy,
                                      limiter=worker.limiter(target, options))
         except (CouldNotValidate, FetchError) as exc:
             return {"error": str(exc)}
