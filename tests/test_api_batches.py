@@ -14,7 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_api_support import PUBLIC, ServiceThread, settings_for, stub_resolver
+from tests.test_api_support import (
+    PUBLIC,
+    ServiceProcess,
+    ServiceThread,
+    settings_for,
+    stub_resolver,
+)
 from tests.test_web import browser, browser_page  # noqa: F401 (fixtures)
 from validator import validate
 from validator.batch import validate_many
@@ -29,14 +35,20 @@ def served(serve_directory: Callable[..., DataServer],
     return serve_directory(tmp_path / "data"), entries
 
 
-def wait_done(client: httpx.Client, status_url: str) -> dict[str, Any]:
+def wait_done(client: httpx.Client, status_url: str,
+              in_progress: list[int] | None = None) -> dict[str, Any]:
+    """Poll until the batch is done; ``in_progress`` collects how many of its datasets had
+    a job that was not finished, at each poll."""
     deadline = time.monotonic() + 120
     while True:
         batch: dict[str, Any] = client.get(status_url).json()
+        if in_progress is not None:
+            in_progress.append(sum(d["status"] in ("queued", "running")
+                                   for d in batch["datasets"]))
         if batch["status"] == "done":
             return batch
         assert time.monotonic() < deadline, batch
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def test_a_batch_through_the_service_gives_the_verdicts_of_the_cli(
@@ -46,15 +58,20 @@ def test_a_batch_through_the_service_gives_the_verdicts_of_the_cli(
     urls = [server.url_for(e.name) for e in entries]
     missing = server.url_for("none.ome.zarr")
     settings = settings_for(tmp_path, allowed_hosts=[f"127.0.0.1:{server.port}"],
-                            max_jobs_per_client=2)
+                            max_jobs_per_client=2, rate_limit=100_000)
+    server.delay = 0.05  # slow enough to see datasets in progress
     with ServiceThread.create(settings) as service, service.client() as client:
         response = client.post("/v1/batches", json={"urls": [*urls, missing, urls[0]]})
         assert response.status_code == 202, response.text
         created = response.json()
         assert created["total"] == len(urls) + 1  # the repeated URL once
         assert response.headers["location"] == created["status_url"]
-        batch = wait_done(client, created["status_url"])
+        in_progress: list[int] = []
+        batch = wait_done(client, created["status_url"], in_progress)
+        # The datasets count against the client's job allowance: two at a time, no more.
+        assert max(in_progress) == 2, in_progress
         datasets = {d["url"]: d for d in batch["datasets"]}
+        server.delay = 0
         library = {r.target: r for r in validate_many([*urls, missing])}
         for url in urls:
             got = datasets[url]
@@ -126,3 +143,41 @@ def test_the_page_lists_each_verdict_of_several_urls(
         first.get_by_role("link", name="report").click()
         expect(page.locator("#verdict")).to_contain_text("Valid")
     assert errors == []
+
+
+def test_a_batch_of_a_killed_service_keeps_its_results_and_ends(
+    served: tuple[DataServer, list[CollectionEntry]], tmp_path: Path,
+) -> None:
+    server, entries = served
+    urls = [server.url_for(e.name) for e in entries[:4]]
+    env = {"OME_ZARR_VALIDATOR_DATABASE": str(tmp_path / "state" / "jobs.sqlite3"),
+           "OME_ZARR_VALIDATOR_ALLOWED_HOSTS": f"127.0.0.1:{server.port}",
+           "OME_ZARR_VALIDATOR_MAX_JOBS_PER_CLIENT": "1"}
+    first = ServiceProcess(env, tmp_path / "first.log").start()
+    try:
+        with first.client() as client:
+            status_url = client.post("/v1/batches", json={"urls": urls}).json()["status_url"]
+            path = status_url.split(first.url, 1)[1]
+            deadline = time.monotonic() + 60
+            while client.get(path).json()["done"] < 1:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            server.delay = 1.0  # the next dataset is still running when the service dies
+            before = client.get(path).json()
+        first.kill()
+    finally:
+        first.stop()
+        server.delay = 0.0
+    assert before["status"] == "running" and before["done"] < len(urls)
+    second = ServiceProcess(env, tmp_path / "second.log").start()
+    try:
+        with second.client() as client:
+            after = client.get(path).json()
+    finally:
+        second.stop()
+    assert after["status"] == "done" and after["done"] == len(urls)
+    for old, new in zip(before["datasets"], after["datasets"], strict=True):
+        if old["status"] == "done":
+            assert new["verdict"] == old["verdict"]  # kept
+        else:
+            assert new["verdict"] == "could-not-validate" and "interrupted" in new["error"]
