@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 from typing import Any
 
 from validator.batch.task import report_task
@@ -24,6 +25,9 @@ class DaskValidator:
     """Validates on the cluster at ``address``; connects on first use, from the runner's loop."""
 
     def __init__(self, address: str) -> None:
+        if importlib.util.find_spec("distributed") is None:  # say so at start-up, not per job
+            raise RuntimeError("OME_ZARR_VALIDATOR_DASK_SCHEDULER is set but dask[distributed] "
+                               "is not installed: pip install 'ome-zarr-validator[dask]'")
         self.address = address
         self._client: Any = None
         self._lock: asyncio.Lock | None = None
@@ -33,11 +37,8 @@ class DaskValidator:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._client is None:
-                try:
-                    from distributed import Client
-                except ImportError:
-                    raise RuntimeError("OME_ZARR_VALIDATOR_DASK_SCHEDULER is set but "
-                                       "dask[distributed] is not installed") from None
+                from distributed import Client
+
                 self._client = await Client(  # type: ignore[no-untyped-call]
                     self.address, asynchronous=True, timeout=30)
             return self._client
