@@ -178,6 +178,17 @@ def test_report_names_are_safe_and_distinct() -> None:
         assert all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
 
 
+def test_a_report_that_cannot_be_written_keeps_the_verdict(
+    collection: tuple[Path, list[CollectionEntry]], tmp_path: Path,
+) -> None:
+    root, entries = collection
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    [result] = validate_many([str(root / entries[0].name)], reports_dir=str(blocker))
+    assert result.verdict == "valid" and result.report is None
+    assert (result.error or "").startswith("the report could not be written")
+
+
 def test_a_partial_last_line_is_dropped(tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
     whole = DatasetResult.failed("a", "gone").to_json()

@@ -108,6 +108,39 @@ async def test_closing_the_results_cancels_the_tasks(
     assert len(started) < len(entries)  # the rest never ran
 
 
+def _break_tasks(broken: bool) -> None:
+    """On a worker: make every dataset's task raise (a bug), or undo it."""
+    import validator.batch.task as task
+
+    if broken:
+        task._saved = task.validate_one  # type: ignore[attr-defined]
+
+        async def crash(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("a bug in a task")
+
+        task.validate_one = crash  # type: ignore[assignment]
+    else:
+        task.validate_one = task._saved  # type: ignore[attr-defined]
+
+
+def test_a_failing_task_is_a_result_not_a_crash(
+    cluster: LocalCluster, serve_directory: Callable[..., DataServer], tmp_path: Path,
+) -> None:
+    entries = write_collection(tmp_path / "data", 3)
+    server = serve_directory(tmp_path / "data")
+    urls = [server.url_for(e.name) for e in entries]
+    with Client(cluster) as client:
+        client.run(_break_tasks, True)
+        try:
+            results = validate_many(urls, scheduler=cluster.scheduler_address)
+        finally:
+            client.run(_break_tasks, False)
+    assert sorted(r.target for r in results) == sorted(urls)
+    for result in results:
+        assert result.verdict == "could-not-validate"
+        assert result.error == "the Dask task failed: RuntimeError: a bug in a task"
+
+
 def test_a_worker_killed_mid_batch_loses_no_dataset(
     cluster: LocalCluster, serve_directory: Callable[..., DataServer], tmp_path: Path,
 ) -> None:

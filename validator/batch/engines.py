@@ -160,14 +160,16 @@ class DaskEngine:
                 finished = distributed.as_completed(futures, with_results=True,
                                                     raise_errors=False)
                 async for future, value in finished:
-                    if isinstance(value, BaseException):
-                        # The task failed for the cluster's sake (its workers kept dying):
-                        # the dataset was not validated; say so rather than lose it.
+                    if future.status == "finished" and isinstance(value, dict):
+                        yield DatasetResult.from_dict(value)
+                    else:
+                        # The task failed (its workers kept dying, or a bug): the dataset was
+                        # not validated; say so rather than lose it. Dask gives an error as
+                        # (type, exception, traceback), a cancellation as the exception.
+                        error = value[1] if isinstance(value, tuple) else value
                         yield DatasetResult.failed(
                             by_key[future.key],
-                            f"the Dask task failed: {type(value).__name__}: {value}")
-                    else:
-                        yield DatasetResult.from_dict(value)
+                            f"the Dask task failed: {type(error).__name__}: {error}")
                     future.release()
             finally:
                 pending = [f for f in futures if not f.done()]

@@ -114,8 +114,13 @@ async def validate_one(
     data = report.to_dict()
     result = DatasetResult.from_report_dict(data)
     if reports_dir is not None:
-        path = await asyncio.to_thread(write_report, Path(reports_dir), target, data)
-        result.report = str(path)
+        try:
+            path = await asyncio.to_thread(write_report, Path(reports_dir), target, data)
+        except OSError as exc:  # the dataset was validated: keep its verdict, say what failed
+            result.error = "; ".join(filter(None, (result.error, f"the report could not be "
+                                                   f"written: {exc}")))
+        else:
+            result.report = str(path)
     return result
 
 
