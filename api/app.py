@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import problems
+from api.batches import BatchManager, SqliteBatchRepository
 from api.jobs.repository import JobRepository, SqliteJobRepository
 from api.jobs.runner import AsyncioJobRunner, JobRunner
 from api.middleware import BodyLimit
 from api.ratelimit import RateLimiter
-from api.routers import docs, jobs, meta, validate, web
+from api.routers import batches, docs, jobs, meta, validate, web
 from api.settings import Settings
 from validator import __version__
 from validator.netsafe import Resolve, SafeNetworkPolicy
@@ -43,6 +44,7 @@ def default_runner(repository: JobRepository, policy: SafeNetworkPolicy,
         max_per_client=settings.max_jobs_per_client,
         heartbeat_interval=settings.heartbeat_interval,
         retention=settings.job_retention_days * 86400.0,
+        dask_scheduler=settings.dask_scheduler,
     )
 
 
@@ -74,15 +76,23 @@ def create_app(
         store = repository if repository is not None else SqliteJobRepository(settings.database)
         await store.open()
         job_runner = runner(store, policy, settings)
+        batch_store = SqliteBatchRepository(settings.database)
+        manager = BatchManager(batch_store, store, job_runner, settings)
         try:
             await job_runner.start()
+            await batch_store.open()
+            await manager.start()
             app.state.repository = store
             app.state.runner = job_runner
+            app.state.batches = manager
             yield
         finally:
+            app.state.batches = None
+            await manager.shutdown()
             app.state.runner = None
             await job_runner.shutdown()
             app.state.repository = None
+            await batch_store.close()
             await store.close()
 
     app = FastAPI(
@@ -98,6 +108,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.rate_window)
     app.state.repository = None
     app.state.runner = None
+    app.state.batches = None
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:
@@ -111,6 +122,7 @@ def create_app(
         )
     app.include_router(validate.router)
     app.include_router(jobs.router)
+    app.include_router(batches.router)
     app.include_router(meta.router)
     app.include_router(web.router)
     app.include_router(docs.router)

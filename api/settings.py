@@ -118,6 +118,20 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
 
+    # -- batches ---------------------------------------------------------------------------
+    max_batch_urls: int = Field(
+        default=1000, ge=1, description="URLs in one batch (POST /v1/batches) at most."
+    )
+    max_batches_per_client: int = Field(
+        default=2, ge=1, description="Unfinished batches per client address at most; the "
+        "datasets of a batch also count, one job each, against max_jobs_per_client."
+    )
+    dask_scheduler: str | None = Field(
+        default=None, description="Address of a Dask distributed scheduler "
+        "(tcp://host:8786): jobs then run on its workers (needs dask[distributed]; the "
+        "workers need ome-zarr-validator). Unset: jobs run in the service process."
+    )
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _hosts(cls, value: Any) -> Any:

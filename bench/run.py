@@ -21,6 +21,9 @@ Scenarios (default: ``core``):
     documents per second of our checks and of the whole walk on one core, no network.
 ``startup``
     ``ome-zarr-validate --version`` wall time and the heaviest imports.
+``batch``
+    ``ome-zarr-validate batch`` over 200 small datasets (images and plates) at 20 ms per
+    request: in-process and on a Dask LocalCluster of 1 and 2 workers (bench/batch.py).
 
 Every run prints wall time (fork to exit of the child process, so interpreter start-up
 counts), requests, 404s, bytes, most requests in flight (all counted by the server), peak RSS
@@ -57,7 +60,7 @@ from bench.harness import (
 )
 from validator.options import DEFAULT_CONCURRENCY
 
-SCENARIOS = ("core", "large", "memory", "consolidated", "cap", "cpu", "startup")
+SCENARIOS = ("core", "large", "memory", "consolidated", "cap", "cpu", "startup", "batch")
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -276,6 +279,24 @@ class Bench:
                              "import_validator_cli_s": total / 1e6})
 
 
+    def batch(self) -> None:
+        from bench.batch import COUNT, DELAY, measure
+
+        rows = measure()
+        print(f"\n## batch: {COUNT} datasets (images and 2x2-well plates, 0.4 and 0.5, 1 in 5 "
+              f"broken), {DELAY * 1000:.0f} ms per request, 8 datasets in flight per process\n")
+        header = ("engine", "wall s", "fixed s", "datasets/s", "datasets/s after start-up",
+                  "CPU s", "CPU ms/dataset", "requests", "per dataset", "max in flight",
+                  "peak RSS MB (tree)", "processes", "right verdicts", "exit")
+        print(_table([[r["engine"], r["seconds"], r["fixed_seconds"], r["datasets_per_s"],
+                       r["datasets_per_s_after_startup"], r["cpu_seconds"],
+                       r["cpu_ms_per_dataset"], r["requests"],
+                       r["requests_per_dataset"], r["max_in_flight"], r["peak_rss_mb"],
+                       r["processes"], f"{r['right_verdicts']}/{r['datasets']}", r["exit"]]
+                      for r in rows], header))
+        self.results.extend({"scenario": "batch", **r} for r in rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -313,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners: dict[str, Callable[[], None]] = {
         "core": bench.core, "large": bench.large, "memory": bench.memory,
         "consolidated": bench.consolidated, "cap": bench.cap, "cpu": bench.cpu,
-        "startup": bench.startup_,
+        "startup": bench.startup_, "batch": bench.batch,
     }
     for name in wanted:
         runners[name]()

@@ -5,6 +5,7 @@
 >>> report.valid, [f.rule for f in report.findings]  # doctest: +SKIP
 """
 
+from validator.batch import DatasetResult, aiter_validate_many, validate_many
 from validator.document import validate_document
 from validator.engine import aiter_validate, avalidate, validate
 from validator.errors import CouldNotValidate, FetchError
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CouldNotValidate",
+    "DatasetResult",
     "FetchError",
     "Finding",
     "NodeKind",
@@ -26,7 +28,9 @@ __all__ = [
     "Stats",
     "__version__",
     "aiter_validate",
+    "aiter_validate_many",
     "avalidate",
     "validate",
     "validate_document",
+    "validate_many",
 ]

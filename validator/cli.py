@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ome-zarr-validate",
         description=f"Validate an OME-Zarr (OME-NGFF {' / '.join(ngff.ids())}) dataset and "
         "report every violation.",
-        epilog="Exit status: 0 valid, 1 invalid, 2 could not validate.",
+        epilog="Exit status: 0 valid, 1 invalid, 2 could not validate. Many datasets: "
+        "ome-zarr-validate batch --help.",
     )
     parser.add_argument("target", nargs="?", help="URL or path of the dataset (http, https, "
                         "s3, gs, file, or a local path)")
@@ -264,6 +265,11 @@ def _could_not_validate(argv: Sequence[str] | None, reason: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["batch"]:  # the subcommand; a directory named batch is ./batch
+        from validator.batch.cli import main as batch_main
+
+        batch_main(arguments[1:])
     try:
         code = run(argv)
     except CouldNotValidate as exc:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from validator.errors import CouldNotValidate
+from validator.limiter import Limiter
 from validator.model import Finding, Report
 from validator.nodeinfo import NodeDetailCallback
 from validator.options import Options
@@ -38,6 +39,7 @@ async def avalidate(
     on_finding: FindingCallback | None = None,
     on_node: NodeCallback | None = None,
     on_node_detail: NodeDetailCallback | None = None,
+    limiter: Limiter | None = None,
     **overrides: Any,
 ) -> Report:
     """Validate the OME-Zarr hierarchy at ``target`` and return a report of every violation.
@@ -50,11 +52,12 @@ async def avalidate(
     ``on_node_detail`` too, with a :class:`~validator.nodeinfo.NodeDetail` (the metadata
     documents read there, and the array's properties). The report says what produced it and
     when (:attr:`Report.provenance`).
+    ``limiter`` replaces the run's own cap on requests in flight (a batch shares one per host).
     """
     started, clock = now(), time.monotonic()
     report = await _walk(target, options=options, policy=policy, store=store,
                          on_progress=on_progress, on_finding=on_finding, on_node=on_node,
-                         on_node_detail=on_node_detail,
+                         on_node_detail=on_node_detail, limiter=limiter,
                          **overrides)
     report.provenance = provenance(started, time.monotonic() - clock)
     return report
@@ -70,6 +73,7 @@ async def _walk(
     on_finding: FindingCallback | None,
     on_node: NodeCallback | None,
     on_node_detail: NodeDetailCallback | None,
+    limiter: Limiter | None,
     **overrides: Any,
 ) -> Report:
     opts = _options(options, overrides)
@@ -77,7 +81,8 @@ async def _walk(
     if store is None:
         store = open_store(target, opts, policy)
     walk = Walk(store, opts, describe_target(target), on_progress=on_progress,
-                on_finding=on_finding, on_node=on_node, on_node_detail=on_node_detail)
+                on_finding=on_finding, on_node=on_node, on_node_detail=on_node_detail,
+                limiter=limiter)
     try:
         if opts.deadline is not None:
             try:

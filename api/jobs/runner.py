@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
 from api.jobs.repository import JobRepository
@@ -36,6 +36,9 @@ from validator.nodeinfo import NodeDetail
 from validator.options import Options
 from validator.stores import NetworkPolicy
 from validator.walk import Progress
+
+if TYPE_CHECKING:
+    from api.jobs.dask import DaskValidator
 
 log = logging.getLogger("api.jobs")
 
@@ -208,6 +211,7 @@ class AsyncioJobRunner:
         retention: float = 30 * 86400.0,
         progress_interval: float = 1.0,
         node_batch: int = 2000,
+        dask_scheduler: str | None = None,
     ) -> None:
         self.repository = repository
         self.policy = policy
@@ -218,6 +222,12 @@ class AsyncioJobRunner:
         self.retention = retention
         self.progress_interval = progress_interval
         self.node_batch = node_batch
+        # Validations on a Dask cluster instead of this process (see api.jobs.dask).
+        self.dask: DaskValidator | None = None
+        if dask_scheduler:
+            from api.jobs.dask import DaskValidator
+
+            self.dask = DaskValidator(dask_scheduler)
         self.owner = make_owner()
         self._handles: dict[str, _Handle] = {}
         self._api_loop: asyncio.AbstractEventLoop | None = None
@@ -257,6 +267,8 @@ class AsyncioJobRunner:
                 task.cancel()
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if self.dask is not None:
+                loop.run_until_complete(self.dask.close())
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.run_until_complete(loop.shutdown_default_executor())
         finally:
@@ -381,9 +393,13 @@ class AsyncioJobRunner:
             async with self._slots:
                 handle.status = JobStatus.RUNNING
                 await self.repository.mark_running(handle.job_id, time.time())
-                report = await avalidate(handle.url, options=handle.options, policy=self.policy,
-                                         on_progress=lambda p: self._on_progress(handle, p),
-                                         on_node_detail=lambda d: self._on_node(handle, d))
+                if self.dask is not None:
+                    report = await self.dask.validate(handle.url, handle.options, self.policy)
+                else:
+                    report = await avalidate(
+                        handle.url, options=handle.options, policy=self.policy,
+                        on_progress=lambda p: self._on_progress(handle, p),
+                        on_node_detail=lambda d: self._on_node(handle, d))
             report_json = json.dumps(report.to_dict())
             valid, truncated = report.valid, report.truncated
             handle.progress = JobProgress(

@@ -17,6 +17,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 #: The files the page is made of: name -> media type. Nothing else is served.
 ASSETS: dict[str, str] = {
     "app.js": "text/javascript; charset=utf-8",
+    "batch.js": "text/javascript; charset=utf-8",
+    "batch.css": "text/css; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 

@@ -37,6 +37,7 @@ __all__ = [
     "column_names",
     "describe_downscaling",
     "row_names",
+    "write_image",
     "write_plate",
 ]
 
@@ -372,6 +373,36 @@ def write_plate(
         documents=documents,
         nodes=nodes,
     )
+
+
+def write_image(
+    root: str | os.PathLike[str],
+    *,
+    version: Version,
+    levels: int,
+    shape: Sequence[int] = (1, 1, 16, 64, 64),
+    axes: Sequence[str] | None = None,
+    dtype: str = "uint16",
+    name: str = "image",
+) -> list[str]:
+    """Write the metadata documents (no chunks) of one multiscale image under ``root``, as a
+    field of view of :func:`write_plate`; returns the paths written, relative to ``root``."""
+    if version not in ("0.4", "0.5"):
+        raise ValueError(f"unsupported version {version!r}")
+    if levels < 1:
+        raise ValueError("levels must be >= 1")
+    axes = tuple(axes) if axes is not None else DEFAULT_AXES[len(shape)]
+    shapes = _level_shapes(shape, axes, levels)
+    image = _image_docs(version, axes, shapes, None, np.dtype(dtype), {}, {}, name)
+    base = os.fspath(root)
+    files: list[tuple[str, bytes]] = []
+    dirs: list[str] = []
+    for rel, docs in image.items():
+        directory = f"{base}/{rel}" if rel else base
+        dirs.append(directory)
+        files.extend((f"{directory}/{doc}", data) for doc, data in docs.items())
+    _write_files(files, dirs)
+    return [os.path.relpath(path, base) for path, _ in files]
 
 
 def describe_downscaling(root: Path, version: str, images: list[str]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from validator import versions as ngff
 from validator.document import check_attributes, declared_version, is_ome, ome_metadata
 from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
+from validator.limiter import Limiter
 from validator.model import NodeKind, Report, Severity, pointer
 from validator.nodeinfo import NodeDetail, NodeDetailCallback, array_detail
 from validator.options import Options
@@ -44,13 +45,14 @@ class Walk:
         on_finding: FindingCallback | None = None,
         on_node: NodeCallback | None = None,
         on_node_detail: NodeDetailCallback | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.store = store
         self.options = options
         self.report = Report(target=target, ngff_version=None, zarr_format=None,
                              strict=options.strict)
         self.findings = Findings(self.report, on_finding)
-        self.reader = Reader(store, options, self.findings, on_progress)
+        self.reader = Reader(store, options, self.findings, on_progress, limiter)
         self.layout = Layout(self.reader, self.findings)
         self.findings.locate = self.layout.locate
         self._on_node = on_node

@@ -85,12 +85,14 @@ class Reader:
     def __init__(
         self, store: Store, options: Options, findings: Findings,
         on_progress: ProgressCallback | None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.store = store
         self.options = options
         self.findings = findings
         # The cap on requests in flight (per run, so per host): options.concurrency at most.
-        self.limiter = Limiter(options.concurrency, adaptive=options.adaptive)
+        # A batch passes the limiter of the host, shared by every walk on that host.
+        self.limiter = limiter or Limiter(options.concurrency, adaptive=options.adaptive)
         self._on_progress = on_progress
         self.documents = 0
         self.known = 0
