@@ -7,6 +7,10 @@ Each case is a small JSON file:
     text, for broken documents). The case runs the full walk on it.
 ``document``
     instead of ``tree``: one attributes document, run through ``validate_document``.
+``zip``
+    instead of ``tree``: a ZIP archive (single-file OME-Zarr), written by stdlib ``zipfile``
+    from its entries and patched where the case needs it to lie (format in tests/zipkit.py).
+    The case validates the archive file.
 ``version``
     "0.4", "0.5" or "0.6" (must match the file name); ``strict`` (optional) runs with --strict.
 ``options``

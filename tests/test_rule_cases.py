@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.rule_cases import RuleCase, load_cases, materialize
+from tests.zipkit import write_zip
 from validator import Report, validate, validate_document
 from validator.rules import RULES
 
@@ -18,7 +19,10 @@ def run_case(case: RuleCase, tmp_path: Path) -> Report:
     strict = bool(data.get("strict", False))
     if "document" in data:
         return validate_document(data["document"], version=case.version, strict=strict)
-    root = materialize(data["tree"], tmp_path / "dataset.zarr")
+    if "zip" in data:
+        root = write_zip(data["zip"], tmp_path)
+    else:
+        root = materialize(data["tree"], tmp_path / "dataset.zarr")
     return validate(str(root), strict=strict, ngff_version=data.get("ngff_version"),
                     **data.get("options", {}))
 

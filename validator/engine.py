@@ -13,6 +13,7 @@ from validator.limiter import Limiter
 from validator.model import Finding, Report
 from validator.nodeinfo import NodeDetailCallback
 from validator.options import Options
+from validator.ozx import open_archive, validate_archive
 from validator.provenance import now, provenance
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
 from validator.walk import FindingCallback, NodeCallback, Progress, ProgressCallback, Walk
@@ -45,8 +46,10 @@ async def avalidate(
     """Validate the OME-Zarr hierarchy at ``target`` and return a report of every violation.
 
     ``target`` is a URL (http, https, s3, gs, file, memory, ...), a local path, an fsspec
-    mapper or a zarr Group. Keyword ``overrides`` are :class:`Options` fields (``strict``,
-    ``ngff_version``, ``concurrency``, ``storage_options``, ...). Raises
+    mapper or a zarr Group; a ZIP archive (single-file OME-Zarr, ``.ozx``) at a path or URL
+    is read with range requests and validated like a directory, plus RFC-9's rules. Keyword
+    ``overrides`` are :class:`Options` fields (``strict``, ``ngff_version``,
+    ``concurrency``, ``storage_options``, ...). Raises
     :class:`CouldNotValidate` when the target cannot be checked at all. ``on_node(path,
     kind)`` is called once for each node visited (the report keeps counts only);
     ``on_node_detail`` too, with a :class:`~validator.nodeinfo.NodeDetail` (the metadata
@@ -77,31 +80,68 @@ async def _walk(
     **overrides: Any,
 ) -> Report:
     opts = _options(options, overrides)
-    own_store = store is None
-    if store is None:
+    name = describe_target(target)
+
+    def walker(on: Store) -> Walk:
+        return Walk(on, opts, name, on_progress=on_progress, on_finding=on_finding,
+                    on_node=on_node, on_node_detail=on_node_detail, limiter=limiter)
+
+    async def run(on: Store) -> Report:
+        return await _run_walk(walker(on), on, opts)
+
+    if store is not None:
+        return await run(store)
+    # A single-file OME-Zarr (.ozx, RFC-9) is walked through a store over the archive.
+    archive = await open_archive(target, opts, policy)
+    if archive is None:
         store = open_store(target, opts, policy)
-    walk = Walk(store, opts, describe_target(target), on_progress=on_progress,
-                on_finding=on_finding, on_node=on_node, on_node_detail=on_node_detail,
-                limiter=limiter)
-    try:
-        if opts.deadline is not None:
-            try:
-                async with asyncio.timeout(opts.deadline):
-                    return await walk.run()
-            except TimeoutError:
-                report = walk.report
-                report.truncated = True
-                report.skipped.append(
-                    f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
-                )
-                report.stats.requests = store.stats.requests
-                report.stats.bytes = store.stats.bytes
-                report.sort()
-                return report
-        return await walk.run()
-    finally:
-        if own_store:
+        walk = walker(store)
+        try:
+            return await _run_walk(walk, store, opts)
+        except CouldNotValidate:
+            if not (isinstance(target, str) and "://" in target and _found_nothing(walk)):
+                raise
+            # The server answered that no root metadata is there: a remote archive whose
+            # name does not end with .ozx or .zip? Its last bytes tell.
+            archive = await open_archive(target, opts, policy, sniff=True)
+            if archive is None:
+                raise
+        finally:
             await store.close()
+    try:
+        report = await validate_archive(archive, name, opts, run, on_finding)
+    finally:
+        await archive.close()
+    if store is not None:  # the directory walk that found nothing cost requests too
+        report.stats.requests += store.stats.requests
+        report.stats.bytes += store.stats.bytes
+    return report
+
+
+def _found_nothing(walk: Walk) -> bool:
+    """Whether a walk that could not validate found no root metadata at all: no zarr.json
+    (format detection fell back to Zarr v2), no v2 document, and no read failed (a failed read
+    is a finding; a refused or unreachable server stops format detection earlier)."""
+    return walk.report.zarr_format == 2 and not walk.report.findings
+
+
+async def _run_walk(walk: Walk, store: Store, opts: Options) -> Report:
+    """``walk.run()`` within the deadline; a walk the deadline stops is a truncated report."""
+    if opts.deadline is None:
+        return await walk.run()
+    try:
+        async with asyncio.timeout(opts.deadline):
+            return await walk.run()
+    except TimeoutError:
+        report = walk.report
+        report.truncated = True
+        report.skipped.append(
+            f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
+        )
+        report.stats.requests = store.stats.requests
+        report.stats.bytes = store.stats.bytes
+        report.sort()
+        return report
 
 
 #: What :func:`aiter_validate` yields: progress snapshots and findings as the walk goes, then

@@ -160,8 +160,22 @@ class HttpStore:
             self._session = None
 
     async def get(self, key: str, max_bytes: int | None = None) -> bytes | None:
-        url = self.url(key)
         cap = self.options.max_document_bytes if max_bytes is None else max_bytes
+        got = await self._fetch(self.url(key), cap, None)
+        return None if got is None else got[0]
+
+    async def get_range(self, url: str, byte_range: str, cap: int) -> tuple[bytes, int] | None:
+        """``(bytes, total size)`` of ``byte_range`` (an HTTP ``Range`` value such as
+        ``bytes=-100`` or ``bytes=0-99``) of ``url``; ``None`` when it does not exist.
+
+        Same retries, redirects, network policy and size cap (``cap``) as :meth:`get`. A
+        server that ignores ``Range`` answers the whole object (within ``cap``): the total
+        size is then its length, and the caller sees more bytes than it asked for.
+        """
+        return await self._fetch(url, cap, byte_range)
+
+    async def _fetch(self, url: str, cap: int,
+                     byte_range: str | None) -> tuple[bytes, int] | None:
         attempt = 0
         while True:
             # A Retry-After pauses every request to this server, not only the one it answered.
@@ -171,7 +185,7 @@ class HttpStore:
             try:
                 # asyncio.timeout, not wait_for: no extra task per request.
                 async with asyncio.timeout(self.options.timeout):
-                    return await self._get_once(url, cap)
+                    return await self._get_once(url, cap, byte_range)
             except _Retry as retry:
                 if attempt >= self.options.retries:
                     raise FetchError(
@@ -197,13 +211,17 @@ class HttpStore:
                 attempt += 1
                 await asyncio.sleep(_backoff(attempt))
 
-    async def _get_once(self, url: str, cap: int) -> bytes | None:
+    async def _get_once(self, url: str, cap: int,
+                        byte_range: str | None) -> tuple[bytes, int] | None:
         session = self._client()
+        # Ranges count bytes of the stored object: no content coding in between.
+        headers = None if byte_range is None else {"Range": byte_range,
+                                                   "Accept-Encoding": "identity"}
         for _hop in range(MAX_REDIRECTS + 1):
             if self.policy is not None:
                 self.policy.check_url(url)
             self.stats.requests += 1
-            async with session.get(url, allow_redirects=False) as response:
+            async with session.get(url, allow_redirects=False, headers=headers) as response:
                 if response.status in (301, 302, 303, 307, 308):
                     location = response.headers.get("Location")
                     if not location:
@@ -220,9 +238,13 @@ class HttpStore:
                     raise _Retry(
                         f"HTTP {response.status}", _retry_after(response.headers.get("Retry-After"))
                     )
+                if response.status == 206 and byte_range is not None:
+                    data = await self._read_capped(response, url, cap)
+                    return data, _range_total(response.headers.get("Content-Range"), url)
                 if response.status != 200:
                     raise FetchError(f"HTTP {response.status} for {url}")
-                return await self._read_capped(response, url, cap)
+                data = await self._read_capped(response, url, cap)
+                return data, len(data)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int) -> bytes:
@@ -245,6 +267,15 @@ class HttpStore:
                 raise DocumentTooLarge(f"{url} is larger than the limit of {cap} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _range_total(content_range: str | None, url: str) -> int:
+    """The total size in a ``Content-Range: bytes a-b/total`` header."""
+    total = (content_range or "").rpartition("/")[2].strip()
+    if not total.isdigit():
+        raise FetchError(f"no usable Content-Range ({content_range!r}) in a partial answer "
+                         f"from {url}")
+    return int(total)
 
 
 def _client_error() -> type[Exception]:

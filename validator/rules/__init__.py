@@ -36,4 +36,4 @@ __all__ = [
 
 # Importing the rule modules registers their rules. Last, so that a rule module may import
 # the names above from this package.
-from validator.rules import builtin, catalogue  # noqa: F401
+from validator.rules import builtin, catalogue, ozx  # noqa: F401
