@@ -28,7 +28,8 @@ class ValidateRequest(BaseModel):
         json_schema_extra={"examples": [{"url": "https://example.org/image.ome.zarr"}]},
     )
 
-    url: Url = Field(description="http(s), s3 or gs URL of the dataset's root group.")
+    url: Url = Field(description="http(s), s3 or gs URL of the dataset's root group, or of a "
+                     "single-file OME-Zarr (.ozx) archive.")
     ngff_version: NgffVersion | None = Field(
         default=None, description="Validate as this version instead of the declared one."
     )

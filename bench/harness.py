@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from validator.testing.dataserver import DataServer
 from validator.testing.plates import describe_downscaling, write_plate
@@ -146,6 +146,24 @@ def consolidate(root: Path, version: str) -> None:
     top["consolidated_metadata"] = {"kind": "inline", "must_understand": False,
                                     "metadata": dict(sorted(docs.items()))}
     (root / "zarr.json").write_text(json.dumps(top, indent=2))
+
+
+def zipped(files: PlateFiles, order: Literal["metadata-first", "interleaved"] = "metadata-first",
+           shard_bytes: int = 0) -> Path:
+    """The plate of ``files`` zipped into a single-file OME-Zarr next to it (once): stored,
+    ZIP64, RFC-9's comment; ``order`` ``metadata-first`` (RFC-9) or ``interleaved`` (each
+    zarr.json beside its data, as ``zip -r`` writes); ``shard_bytes``: one shard of that size
+    per array (data a validator must never read)."""
+    from validator.testing.archives import zip_hierarchy
+
+    tag = f"-{order}" + (f"-shards{shard_bytes}" if shard_bytes else "")
+    path = files.root.parent / (files.root.name.removesuffix(".zarr") + f"{tag}.ozx")
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        zip_hierarchy(files.root, partial, order=order,
+                      version=files.spec.version, shard_bytes=shard_bytes)
+        partial.rename(path)
+    return path
 
 
 # -- child processes ---------------------------------------------------------------------------

@@ -54,13 +54,15 @@ from bench.harness import (
     ome_zarr_models,
     ours,
     plate,
+    run_child,
     startup_seconds,
     version_seconds,
     yaozarrs,
+    zipped,
 )
 from validator.options import DEFAULT_CONCURRENCY
 
-SCENARIOS = ("core", "large", "memory", "consolidated", "cap", "cpu", "startup", "batch")
+SCENARIOS = ("core", "large", "memory", "consolidated", "cap", "cpu", "startup", "batch", "ozx")
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -254,6 +256,51 @@ class Bench:
         print("\n## cpu: one core, no network (target: checks >= 5,000 documents/s)\n")
         print(_table(rows, ("NGFF", "measure", "documents", "CPU s", "documents/s")))
 
+    def ozx(self) -> None:
+        """The core 0.5 plate as a directory and zipped (single-file OME-Zarr, RFC-9)."""
+        delay = 0.02
+        files = plate(PlateSpec("0.5"))
+        targets = [
+            ("directory", files.root),
+            ("zipped, metadata first (metadata only)", zipped(files)),
+            ("zipped, metadata first, a 64 KiB shard per array", zipped(files, shard_bytes=65536)),
+            ("zipped, interleaved (zip -r order), a 64 KiB shard per array",
+             zipped(files, "interleaved", shard_bytes=65536)),
+        ]
+        rows = []
+        tool = ours(self.args.concurrency)
+        with Server(files.root.parent, delay, None) as server:
+            for label, path in targets:
+                runs = []
+                for _ in range(self.args.repeat):
+                    server.server.reset_stats()
+                    child = run_child(tool.command(server.url(path.name)))
+                    stats = server.server.stats
+                    report = json.loads(child.stdout) if child.stdout.strip() else {}
+                    runs.append((child, stats, report))
+                runs.sort(key=lambda r: r[0].seconds)
+                child, stats, report = runs[len(runs) // 2]
+                size = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else \
+                    path.stat().st_size
+                rows.append([label, f"{size / 2**20:.1f}", f"{child.seconds:.2f}",
+                             f"{child.cpu_seconds:.2f}", stats.requests, stats.not_found,
+                             stats.bytes // 1024, report.get("stats", {}).get("documents"),
+                             report.get("verdict"), len(report.get("findings", []))])
+                self.results.append({"scenario": "ozx", "target": label, "size": size,
+                                     "seconds": child.seconds, "cpu_seconds": child.cpu_seconds,
+                                     "requests": stats.requests, "not_found": stats.not_found,
+                                     "bytes": stats.bytes,
+                                     "all_seconds": [round(r[0].seconds, 3) for r in runs]})
+            libraries = _library_reads(server.server, zipped(files, shard_bytes=65536))
+        print(f"\n## ozx: the core 0.5 plate (384 wells x 2 fields x 2 levels), directory and "
+              f"zipped, {delay * 1000:.0f} ms per request; our CLI, median of "
+              f"{self.args.repeat}\n")
+        print(_table(rows, ("target", "MiB", "wall s", "CPU s", "requests", "404s", "KiB read",
+                            "documents", "verdict", "findings")))
+        print(f"\nReading every zarr.json of the metadata-first archive with shards "
+              f"({delay * 1000:.0f} ms per request; reading only, no validation):\n")
+        print(_table(libraries, ("library", "requests", "KiB read", "wall s")))
+
     def startup_(self) -> None:
         seconds = version_seconds()
         http = self.startup()
@@ -297,6 +344,81 @@ class Bench:
         self.results.extend({"scenario": "batch", **r} for r in rows)
 
 
+def _library_reads(server: Any, path: Path) -> list[list[Any]]:
+    """Requests the well-kept libraries cost to read every zarr.json of a remote archive:
+    fsspec's zip filesystem over its HTTP file, and stdlib zipfile over a file that sends one
+    range request per read (the latter at no delay: at 20 ms it takes minutes)."""
+    import io
+    import time
+    import urllib.request
+    import zipfile
+
+    import fsspec
+
+    url = server.url_for(path.name)
+    rows: list[list[Any]] = []
+
+    def measure(label: str, read: Callable[[], object]) -> None:
+        server.reset_stats()
+        started = time.perf_counter()
+        read()
+        stats = server.stats
+        rows.append([label, stats.requests, stats.bytes // 1024,
+                     f"{time.perf_counter() - started:.2f}"])
+
+    def with_fsspec() -> None:
+        fs = fsspec.filesystem("zip", fo=url)
+        for name in fs.find(""):
+            if name.endswith("zarr.json"):
+                fs.cat(name)
+
+    class RangeFile(io.RawIOBase):
+        def __init__(self) -> None:
+            self.pos = 0
+            head = urllib.request.Request(url, method="HEAD")
+            with urllib.request.urlopen(head) as answer:
+                self.size = int(answer.headers["Content-Length"])
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return True
+
+        def tell(self) -> int:
+            return self.pos
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            self.pos = [offset, self.pos + offset, self.size + offset][whence]
+            return self.pos
+
+        def readinto(self, buffer: Any) -> int:
+            end = min(self.size, self.pos + len(buffer))
+            if end <= self.pos:
+                return 0
+            request = urllib.request.Request(url, headers={"Range": f"bytes={self.pos}-{end - 1}"})
+            with urllib.request.urlopen(request) as answer:
+                data = answer.read()
+            buffer[: len(data)] = data
+            self.pos += len(data)
+            return len(data)
+
+    def with_zipfile() -> None:
+        with zipfile.ZipFile(io.BufferedReader(RangeFile(), buffer_size=1)) as archive:
+            for name in archive.namelist():
+                if name.endswith("zarr.json"):
+                    archive.read(name)
+
+    measure("fsspec `zip::` over its HTTP file (default cache)", with_fsspec)
+    delay, server.delay = server.delay, 0.0
+    try:
+        measure("stdlib zipfile over a file sending a range request per read (no delay)",
+                with_zipfile)
+    finally:
+        server.delay = delay
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -334,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners: dict[str, Callable[[], None]] = {
         "core": bench.core, "large": bench.large, "memory": bench.memory,
         "consolidated": bench.consolidated, "cap": bench.cap, "cpu": bench.cpu,
-        "startup": bench.startup_, "batch": bench.batch,
+        "startup": bench.startup_, "batch": bench.batch, "ozx": bench.ozx,
     }
     for name in wanted:
         runners[name]()

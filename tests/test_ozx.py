@@ -20,10 +20,11 @@ from aiohttp import web
 
 from tests.datasets import DatasetSpec, S3Server, dataset_params
 from tests.test_api_support import ServiceThread, settings_for
-from tests.zipkit import add_zip64_end, build_zip, zip_directory
+from tests.zipkit import add_zip64_end, build_zip
 from validator import Report, cli, validate
 from validator.errors import CouldNotValidate
 from validator.netsafe import SafeNetworkPolicy
+from validator.testing.archives import zip_hierarchy
 from validator.testing.dataserver import DataServer, respond
 from validator.testing.plates import write_plate
 
@@ -193,8 +194,7 @@ def test_remote_plate_metadata_first_costs_three_requests(
         tmp_path: Path, serve_directory: Callable[..., DataServer]) -> None:
     plate = write_plate(tmp_path / "plate.zarr", version="0.5", rows=8, columns=12, fields=2,
                         levels=2)
-    comment = {"ome": {"version": "0.5", "zipFile": {"centralDirectory": {"jsonFirst": True}}}}
-    zip_directory(plate.root, tmp_path / "plate.ozx", comment=comment)
+    zip_hierarchy(plate.root, tmp_path / "plate.ozx")
     server = serve_directory(tmp_path)
     directory = validate(server.url_for("plate.zarr"))
     server.reset_stats()

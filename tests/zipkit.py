@@ -23,6 +23,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from validator.testing.archives import add_zip64_end
+
+__all__ = ["add_zip64_end", "build_zip", "patch_entry", "patch_eocd",
+           "reorder_central_directory", "write_zip"]
+
 EOCD = b"PK\x05\x06"
 CD_ENTRY = b"PK\x01\x02"
 EOCD_FIELDS = ("disk", "cd_disk", "disk_entries", "total_entries", "cd_size", "cd_offset")
@@ -136,32 +141,3 @@ def patch_entry(data: bytes, name: str, **values: int) -> bytes:
                 data = data[:at] + struct.pack(fmt, value) + data[at + 4 :]
             return data
     raise KeyError(name)
-
-
-def add_zip64_end(data: bytes) -> bytes:
-    """Insert a ZIP64 end of central directory record and locator before the end record,
-    as writers that always use ZIP64 do (the EOCD keeps its values)."""
-    at, fields = _eocd(data)
-    _, _, _, total, cd_size, cd_offset = fields
-    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, total, total, cd_size,
-                         cd_offset)
-    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
-    return data[:at] + record + locator + data[at:]
-
-
-def zip_directory(root: Path, path: Path, *, zip64: bool = True,
-                  comment: Any = None) -> Path:
-    """Zip a directory tree metadata-first (root zarr.json, other zarr.json breadth-first,
-    then the rest), stored, as RFC-9 recommends."""
-    files = sorted((p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()),
-                   key=lambda n: (not n.endswith("zarr.json"), n.count("/"), n))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in files:
-            archive.writestr(zipfile.ZipInfo(name, date_time=DATE), (root / name).read_bytes())
-        archive.comment = comment_bytes(comment)
-    data = buffer.getvalue()
-    if zip64:
-        data = add_zip64_end(data)
-    path.write_bytes(data)
-    return path

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ome-zarr-validate batch --help.",
     )
     parser.add_argument("target", nargs="?", help="URL or path of the dataset (http, https, "
-                        "s3, gs, file, or a local path)")
+                        "s3, gs, file, or a local path), or of a single-file OME-Zarr (.ozx)")
     parser.add_argument("--document", metavar="FILE", help="validate one attributes document "
                         "(.zattrs content, or a whole zarr.json) instead of a hierarchy; "
                         "'-' reads stdin")

@@ -935,11 +935,13 @@
     return pre;
   }
 
-  // "https://ngff.openmicroscopy.org/0.5/#multiscale-md" -> "spec 0.5 § multiscale-md"
+  // "https://ngff.openmicroscopy.org/0.5/#multiscale-md" -> "spec 0.5 § multiscale-md";
+  // ".../rfc/9/#ome-zarr-zip-files" -> "RFC-9 § ome-zarr-zip-files"
   function specLink(url) {
     if (!/^https?:\/\//.test(url)) return url ? el("span", { class: "spec", text: url }) : null;
+    const rfc = /^https?:\/\/[^/]+\/rfc\/(\d+)\/?#(.+)$/.exec(url);
     const match = /^https?:\/\/[^/]+\/([^/#]*)\/?#(.+)$/.exec(url);
-    const label = match ? `spec ${match[1]} § ${match[2]}` : "spec";
+    const label = rfc ? `RFC-${rfc[1]} § ${rfc[2]}` : match ? `spec ${match[1]} § ${match[2]}` : "spec";
     return el("a", { class: "spec", href: url, target: "_blank", rel: "noopener" }, label);
   }
 

@@ -1,8 +1,8 @@
 """A small HTTP server for a directory tree, for tests and benchmarks.
 
-:class:`DataServer` serves the files under ``root`` read-only (GET and HEAD, single byte ranges)
-from an aiohttp server on ``127.0.0.1``, in a background thread with its own event loop, so
-synchronous tests and other event loops can use it alike::
+:class:`DataServer` serves the files under ``root`` read-only (GET and HEAD, single byte ranges,
+read from the file alone) from an aiohttp server on ``127.0.0.1``, in a background thread with
+its own event loop, so synchronous tests and other event loops can use it alike::
 
     with DataServer(root, delay=0.02, max_in_flight=64) as server:
         fetch(f"{server.url}/image.zarr/zarr.json")
@@ -339,36 +339,56 @@ class DataServer:
         return full or None
 
     def file_response(self, request: web.Request, rel: str) -> web.Response:
-        """The normal answer for ``rel``: the file (or a byte range of it), or a 404."""
+        """The normal answer for ``rel``: the file (or a byte range of it), or a 404.
+
+        A range is read from the file alone (a range request into a large archive reads what
+        it asks for, not the file); a HEAD reads nothing."""
         full = self._realpath(rel)
-        data = None if full is None else _read_regular_file(full)
-        if data is None:
+        opened = None if full is None else _open_regular_file(full)
+        if opened is None:
             return web.Response(status=404, text="not found", headers=_COMMON_HEADERS)
         assert full is not None
-        headers = {**_COMMON_HEADERS, "Content-Type": _content_type(full)}
-        status = 200
-        range_header = request.headers.get("Range")
-        if range_header is not None:
-            span = _parse_range(range_header, len(data))
-            if span is False:
-                headers["Content-Range"] = f"bytes */{len(data)}"
-                return web.Response(status=416, headers=headers)
-            if span is not None:
-                start, end = span
-                headers["Content-Range"] = f"bytes {start}-{end - 1}/{len(data)}"
-                data, status = data[start:end], 206
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(data))
-            return web.Response(status=status, headers=headers)
+        fd, size = opened
+        try:
+            headers = {**_COMMON_HEADERS, "Content-Type": _content_type(full)}
+            status, start, end = 200, 0, size
+            range_header = request.headers.get("Range")
+            if range_header is not None:
+                span = _parse_range(range_header, size)
+                if span is False:
+                    headers["Content-Range"] = f"bytes */{size}"
+                    return web.Response(status=416, headers=headers)
+                if span is not None:
+                    start, end = span
+                    headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+                    status = 206
+            if request.method == "HEAD":
+                headers["Content-Length"] = str(end - start)
+                return web.Response(status=status, headers=headers)
+            data = os.pread(fd, end - start, start)
+        except OSError:  # unreadable
+            return web.Response(status=404, text="not found", headers=_COMMON_HEADERS)
+        finally:
+            os.close(fd)
         return web.Response(status=status, body=data, headers=headers)
 
 
-def _read_regular_file(path: str) -> bytes | None:
+def _open_regular_file(path: str) -> tuple[int, int] | None:
+    """``(descriptor, size)`` of a regular file; ``None`` when missing, a directory,
+    unreadable."""
     try:
-        with open(path, "rb") as f:
-            return f.read() if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
-    except OSError:  # missing, a directory, unreadable
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
         return None
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    return fd, info.st_size
 
 
 def _content_type(path: str) -> str:
