@@ -32,6 +32,8 @@ ARCHIVE_RULES = "ozx."
 #: Of ngff-zarr 0.50's .ozx output: what the archive itself gets (zipfile writes ZIP64 only
 #: when an archive needs it).
 NGFF_ZARR_ARCHIVE_FINDINGS = {"ozx.zip64.used"}
+#: The versions ngff-zarr writes as .ozx (RFC-9 needs Zarr v3).
+NGFF_ZARR_VERSIONS = ("0.5", "0.6")
 
 
 def inner(report: Report) -> list[dict[str, str]]:
@@ -67,7 +69,8 @@ def archives(tmp_path_factory: pytest.TempPathFactory,
     from ngff_zarr.rfc9_zip import write_store_to_zip
 
     root = tmp_path_factory.mktemp("ozx")
-    write_ngff_zarr_ozx(root / "ngff-zarr-0.5.ozx", "0.5")
+    for version in NGFF_ZARR_VERSIONS:
+        write_ngff_zarr_ozx(root / f"ngff-zarr-{version}.ozx", version)
     for spec_id, path in written_datasets.items():
         if "-0.5-" in spec_id:
             write_store_to_zip(path, root / f"{spec_id}.ozx", version="0.5")
@@ -106,13 +109,14 @@ def ranges(archive_server: DataServer) -> Iterator[Callable[[str], list[str]]]:
 # -- real writers --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("version", NGFF_ZARR_VERSIONS)
 def test_ngff_zarr_ozx_validates_locally_and_over_http(
-        archives: Path, archive_server: DataServer,
+        version: str, archives: Path, archive_server: DataServer,
         ranges: Callable[[str], list[str]]) -> None:
-    path = archives / "ngff-zarr-0.5.ozx"
+    path = archives / f"ngff-zarr-{version}.ozx"
     local = validate(str(path))
     assert not local.errors, local.errors
-    assert local.ngff_version == "0.5" and local.zarr_format == 3
+    assert local.ngff_version == version and local.zarr_format == 3
     assert local.nodes["image"] == 1 and local.nodes["array"] == 2
     assert archive_rules(local) == NGFF_ZARR_ARCHIVE_FINDINGS
     assert local.valid
@@ -203,6 +207,30 @@ def test_remote_plate_metadata_first_costs_three_requests(
     # The end, the central directory, all the zarr.json files in one range.
     assert server.stats.requests == zipped.stats.requests == 3
     assert directory.stats.requests == directory.stats.documents > 100
+
+
+def test_interleaved_archive_reads_no_chunk(
+        tmp_path: Path, serve_directory: Callable[..., DataServer]) -> None:
+    """zarr.json files between chunks (as ``zip -r`` writes): one range per document, none
+    of them touching a chunk; the order is reported."""
+    plate = write_plate(tmp_path / "plate.zarr", version="0.5", rows=2, columns=3, fields=1,
+                        levels=2)
+    path = zip_hierarchy(plate.root, tmp_path / "plate.ozx", order="interleaved",
+                         shard_bytes=4096)
+    server = serve_directory(tmp_path)
+    headers: list[str] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        headers.append(request.headers.get("Range", ""))
+        return server.file_response(request, "plate.ozx")
+
+    server.routes["plate.ozx"] = handler
+    report = validate(server.url_for("plate.ozx"))
+    assert inner(report) == inner(validate(str(plate.root)))
+    assert "ozx.entries.json-first" in archive_rules(report)
+    # The end and the central directory, then one range per run of adjacent zarr.json files.
+    assert 2 < report.stats.requests <= 2 + report.stats.documents
+    _assert_no_chunk_read(path, headers[1:])
 
 
 def test_remote_archive_without_extension_is_sniffed(

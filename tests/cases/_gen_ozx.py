@@ -2,7 +2,8 @@
 
     python -m tests.cases._gen_ozx
 
-Every case is an archive (the ``zip`` key, tests/zipkit.py) holding a valid 0.5 image whose
+Every case is an archive (the ``zip`` key, tests/zipkit.py) holding a valid 0.5 image (and the
+same archive with 0.6 metadata, converted by ``_gen_v06.as_06``) whose
 arrays are sharded, written as RFC-9 recommends -- root ``zarr.json`` first, the other
 ``zarr.json`` files breadth-first, then the chunks; stored; ZIP64; the comment with the
 version and ``jsonFirst`` -- with one thing changed per failing case.
@@ -14,8 +15,11 @@ import copy
 from typing import Any
 
 from tests.casekit import Tree, image_tree, plate_tree, write_case
+from tests.cases._gen_v06 import as_06
 
 VERSION = "0.5"
+#: Every case is written for 0.5 and replayed on 0.6 (same archive, 0.6 metadata).
+REPLAYS = {"0.6": as_06}
 COMMENT = {"ome": {"version": "0.5", "zipFile": {"centralDirectory": {"jsonFirst": True}}}}
 
 
@@ -57,7 +61,10 @@ def case(rule: str, name: str, description: str, archive: dict[str, Any],
         data["expect"] = expect
     if valid is not None:
         data["valid"] = valid
-    write_case(rule, f"{name}", VERSION, data)
+    write_case(rule, name, VERSION, data)
+    for version, convert in REPLAYS.items():
+        write_case(rule, name.replace(f"-{VERSION}", f"-{version}", 1), version,
+                   convert(copy.deepcopy(data)))
 
 
 def generate() -> None:

@@ -6,10 +6,11 @@ its comment and the outcome of the walk: :func:`archive_findings`. Each rule quo
 sentence of RFC-9 it enforces (text in ``../shared/ngff/rfc9.md``; the RFC was in review, R2,
 when this was written) and links to the RFC, not to a release of the specification.
 
-RFC-9 speaks of Zarr v3 hierarchies (a root-level ``zarr.json``): its rules apply to NGFF 0.5
-and later. A zipped Zarr v2 (NGFF 0.4) hierarchy is still walked and checked, and the archive
-still has to be a readable ZIP file (``ozx.zip.valid``); the RFC rules are then listed as not
-applied in the report's ``skipped``.
+RFC-9 speaks of Zarr v3 hierarchies (a root-level ``zarr.json``): its rules apply to every
+release stored in Zarr v3 (NGFF 0.5 and later, from :mod:`validator.versions`). A zipped Zarr
+v2 (NGFF 0.4) hierarchy is still walked and checked, and the archive still has to be a
+readable ZIP file (``ozx.zip.valid``); the RFC rules are then listed as not applied in the
+report's ``skipped``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from validator import versions as ngff
 from validator.model import Finding, Report, Severity
 from validator.rules.registry import RULES, Rule
 
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
     from validator.ozx.store import ZipStore
 
 RFC9_URL = "https://ngff.openmicroscopy.org/rfc/9/"
-RFC9_VERSIONS = frozenset({"0.5"})
+#: RFC-9 is about Zarr v3 hierarchies: every supported release stored in Zarr v3.
+RFC9_VERSIONS = frozenset(ngff.with_zarr_format(3))
 ZIP_FILES = "ome-zarr-zip-files"
 COMMENT = "ome-zarr-zip-comment-structure"
 #: How many entries or nodes a message names before it says "and N more".
