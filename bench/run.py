@@ -280,8 +280,8 @@ class Bench:
                     runs.append((child, stats, report))
                 runs.sort(key=lambda r: r[0].seconds)
                 child, stats, report = runs[len(runs) // 2]
-                size = sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else \
-                    path.stat().st_size
+                size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) \
+                    if path.is_dir() else path.stat().st_size
                 rows.append([label, f"{size / 2**20:.1f}", f"{child.seconds:.2f}",
                              f"{child.cpu_seconds:.2f}", stats.requests, stats.not_found,
                              stats.bytes // 1024, report.get("stats", {}).get("documents"),

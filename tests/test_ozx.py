@@ -352,6 +352,31 @@ def test_lying_archive_over_http(tmp_path: Path,
         assert report.stats.requests <= 4, (name, report.stats)
 
 
+def test_root_that_is_not_ome_zarr(tmp_path: Path) -> None:
+    from tests.cases._gen_ozx import good
+
+    spec = good()
+    spec["entries"] = [["zarr.json", {"zarr_format": 3, "node_type": "group",
+                                      "attributes": {}}]] + [
+        [f"image/{name}", doc] for name, doc in spec["entries"]]
+    path = tmp_path / "image.ozx"
+    path.write_bytes(build_zip(spec))
+    report = validate(str(path))
+    assert [f.rule for f in report.errors] == ["ozx.hierarchy.root"]
+    assert report.verdict == "invalid" and not report.complete
+
+
+def test_unsupported_version_cannot_be_validated_as_in_a_directory(tmp_path: Path) -> None:
+    from tests.cases._gen_ozx import good
+
+    spec = good()
+    spec["entries"][0][1]["attributes"]["ome"]["version"] = "0.3"
+    path = tmp_path / "image.ozx"
+    path.write_bytes(build_zip(spec))
+    with pytest.raises(CouldNotValidate, match=r"0\.3"):
+        validate(str(path))
+
+
 def test_zip64_end_record_is_read(tmp_path: Path) -> None:
     from tests.cases._gen_ozx import good
 

@@ -137,6 +137,11 @@ async def validate_archive(
         try:
             report = await run(store)
         except CouldNotValidate as exc:
+            # Only a root that is not an OME-Zarr group is the archive's fault (its root is
+            # not the hierarchy's: ozx.hierarchy.root); an unreadable root, an unsupported
+            # version, ... cannot be validated, as in a directory.
+            if await store.is_ome_group("zarr.json") is not False:
+                raise
             not_walked = str(exc)
     if report is None:
         report = Report(target=name, ngff_version=None, zarr_format=None,

@@ -334,18 +334,17 @@ def _check_entries(archive: Archive) -> Iterable[Problem]:
             yield Problem("ozx.zip.valid", f"entry {name!r} ({entry.info.compress_size} bytes "
                           f"at byte {entry.start}) overlaps {what} at byte {entry.span_end}: "
                           "overlapping entries are how zip bombs work", name)
-    sharing: dict[int, list[str]] = {}
+    sharing: dict[int, list[Entry]] = {}
     for entry in ordered:
         if entry.usable:
-            sharing.setdefault(entry.start, []).append(entry.name)
-    for start, names in sharing.items():
-        if len(names) > 1:
-            for name in names:
-                archive_entry = next(e for e in ordered if e.name == name)
-                archive_entry.usable = False
-            yield Problem("ozx.zip.valid", f"entries {', '.join(map(repr, names[:3]))} share "
-                          f"the bytes at {start}: overlapping entries are how zip bombs work",
-                          names[0])
+            sharing.setdefault(entry.start, []).append(entry)
+    for start, same in sharing.items():
+        if len(same) > 1:
+            for entry in same:
+                entry.usable = False
+            names = ", ".join(repr(e.name) for e in same[:3])
+            yield Problem("ozx.zip.valid", f"entries {names} share the bytes at {start}: "
+                          "overlapping entries are how zip bombs work", same[0].name)
     seen: dict[str, Entry] = {}
     for entry in archive.entries:
         if entry.name in seen:
@@ -353,4 +352,4 @@ def _check_entries(archive: Archive) -> Iterable[Problem]:
                           "the central directory", entry.name)
             continue
         seen[entry.name] = entry
-    archive.by_name = {name: e for name, e in seen.items()}
+    archive.by_name = seen

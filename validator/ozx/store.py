@@ -255,6 +255,19 @@ class ZipStore:
             raise DocumentTooLarge(f"{name} is larger than the limit of {cap} bytes")
         return data
 
+    async def is_ome_group(self, key: str) -> bool | None:
+        """Whether the ``zarr.json`` at ``key`` has OME-Zarr metadata (``attributes.ome``);
+        ``None`` when that cannot be told (absent, unreadable, not a JSON object)."""
+        try:
+            data = await self.get(key)
+            doc = None if data is None else json.loads(data)
+        except (FetchError, ValueError):
+            return None
+        if not isinstance(doc, dict):
+            return None
+        attributes = doc.get("attributes")
+        return isinstance(attributes, dict) and isinstance(attributes.get("ome"), dict)
+
     def _note_array(self, key: str, data: bytes) -> None:
         try:
             doc = json.loads(data)

@@ -278,10 +278,10 @@ async def _hierarchies(store: ZipStore, names: Iterable[str]) -> list[Finding]:
     nodes = {n.removesuffix("zarr.json").rstrip("/") for n in names
              if n == "zarr.json" or n.endswith("/zarr.json")}
     orphans = sorted(n for n in nodes if n and posixpath.dirname(n) not in nodes)
-    roots = ["/"] if "" in nodes and await _is_ome(store, "zarr.json") else []
+    roots = ["/"] if "" in nodes and await store.is_ome_group("zarr.json") else []
     extra = []
     for node in orphans[:20]:  # a bounded number of reads, whatever the archive holds
-        if await _is_ome(store, f"{node}/zarr.json"):
+        if await store.is_ome_group(f"{node}/zarr.json"):
             extra.append(node)
     found = roots + extra
     if len(found) < 2:
@@ -290,18 +290,3 @@ async def _hierarchies(store: ZipStore, names: Iterable[str]) -> list[Finding]:
             if len(orphans) > 20 else "")
     return [finding(SINGLE_HIERARCHY, f"the archive holds {len(found)} OME-Zarr hierarchies, "
                                       f"rooted at {_names(found)}{more}")]
-
-
-async def _is_ome(store: ZipStore, key: str) -> bool:
-    try:
-        data = await store.get(key)
-    except Exception:  # unreadable: reported by the walk or ozx.zip.valid
-        return False
-    if data is None:
-        return False
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return False
-    attributes = doc.get("attributes") if isinstance(doc, dict) else None
-    return isinstance(attributes, dict) and isinstance(attributes.get("ome"), dict)
