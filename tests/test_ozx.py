@@ -286,6 +286,16 @@ def test_network_policy_vets_archive_reads(archive_server: DataServer) -> None:
         archive_server.routes.clear()
 
 
+def test_deadline_stops_an_archive_walk(archive_server: DataServer) -> None:
+    archive_server.delay = 0.3
+    try:
+        report = validate(archive_server.url_for("ngff-zarr-0.5.ozx"), deadline=0.2)
+    finally:
+        archive_server.delay = 0.0
+    assert report.truncated and report.verdict == "incomplete"
+    assert any("deadline" in s for s in report.skipped)
+
+
 def test_central_directory_over_the_size_limit(tmp_path: Path) -> None:
     spec = {"entries": [[f"{i}/zarr.json", {}] for i in range(50)], "name": "big.ozx"}
     path = tmp_path / "big.ozx"

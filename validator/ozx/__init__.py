@@ -23,6 +23,7 @@ from validator.options import Options
 from validator.ozx.archive import EOCD_SIGNATURE, LOCAL_SIGNATURE, SPANNING_SIGNATURE
 from validator.ozx.sources import FsspecSource, HttpSource, LocalSource, RangeSource
 from validator.ozx.store import ZipStore
+from validator.rules.ozx import ROOT, archive_findings, finding, structure_findings
 from validator.stores import FsspecStore, HttpStore, NetworkPolicy, Store, open_store
 
 __all__ = ["ZipStore", "is_archive_name", "open_archive", "validate_archive"]
@@ -126,10 +127,9 @@ async def validate_archive(
     on_finding: Callable[[Finding], None] | None = None,
 ) -> Report:
     """Walk the hierarchy in ``store`` with ``run`` and add the archive's findings."""
-    from validator.rules.ozx import archive_findings, structure_findings
-
     report: Report | None = None
     not_walked: str | None = store.fatal
+    root_not_ome = False
     names = store.archive.by_name if store.archive is not None else {}
     if not_walked is None and not any(n in names for n in ROOT_DOCUMENTS):
         not_walked = "the archive has no root-level zarr.json (see ozx.hierarchy.root)"
@@ -143,6 +143,7 @@ async def validate_archive(
             if await store.is_ome_group("zarr.json") is not False:
                 raise
             not_walked = str(exc)
+            root_not_ome = True
     if report is None:
         report = Report(target=name, ngff_version=None, zarr_format=None,
                         strict=options.strict)
@@ -152,10 +153,7 @@ async def validate_archive(
         found = structure_findings(store)
     else:
         found = await archive_findings(store, report, name)
-        if report.zarr_format is None and not any(f.rule == "ozx.hierarchy.root"
-                                                  for f in found):
-            from validator.rules.ozx import ROOT, finding
-
+        if root_not_ome:
             found.append(finding(ROOT, f"the root-level zarr.json is not the root of an "
                                        f"OME-Zarr hierarchy: {not_walked}"))
     for item in found:

@@ -110,6 +110,12 @@ class ZipStore:
         return f"{self.source.display}/{key}" if key else self.source.display
 
     async def close(self) -> None:
+        pending = {p.task for p in self._pieces.values() if p.task is not None
+                   and not p.task.done()}
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
         await self.source.close()
 
     # -- opening ------------------------------------------------------------------------
@@ -218,9 +224,12 @@ class ZipStore:
         """Fetch the piece holding ``entry`` (once, whoever asks first)."""
         if archive.file.has(entry.start, entry.span_end):
             return
-        piece = self._pieces.get(entry.name) or _Piece(entry.start, entry.span_end)
+        piece = self._pieces.setdefault(entry.name, _Piece(entry.start, entry.span_end))
         if piece.task is None:
             piece.task = asyncio.ensure_future(self._fetch(archive, piece))
+            # Retrieved even when every reader was cancelled (a deadline): no "exception
+            # was never retrieved" later.
+            piece.task.add_done_callback(_retrieve)
         # shield: one walker cancelled must not cancel the fetch others wait for.
         await asyncio.shield(piece.task)
 
@@ -279,6 +288,11 @@ class ZipStore:
         sharded = isinstance(codecs, list) and any(
             isinstance(c, dict) and c.get("name") == "sharding_indexed" for c in codecs)
         self.arrays[key] = ArrayNote(sharded)
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _multi_part(end: EndRecord) -> str:

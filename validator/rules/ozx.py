@@ -236,7 +236,8 @@ async def archive_findings(store: ZipStore, report: Report, name: str) -> list[F
         tops = sorted({n.split("/", 1)[0] + "/" for n in names if n.endswith("/zarr.json")})
         where = f"; zarr.json files are below {_names(tops)}" if tops else ""
         out.append(finding(ROOT, f"the archive has no root-level zarr.json{where}"))
-    out.extend(await _hierarchies(store, names))
+    if not report.truncated:  # a deadline or budget stopped the walk: no further reads
+        out.extend(await _hierarchies(store, names))
     nested = [n for n in names if n.lower().endswith((".ozx", ".zip"))]
     if nested:
         out.append(finding(NO_NESTED_ZIP, f"the archive holds ZIP archives: {_names(nested)}"))
