@@ -421,3 +421,14 @@ def test_service_validates_an_archive_url(
     expected = json.loads(capsys.readouterr().out)
     assert report["findings"] == expected["findings"]
     assert report["verdict"] == "valid" and report["nodes"] == expected["nodes"]
+
+
+def test_rules_in_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(["--list-rules", "--format", "json"]) == 0
+    rules = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    archive = {i: r for i, r in rules.items() if i.startswith(ARCHIVE_RULES)}
+    assert len(archive) == 12
+    for rule in archive.values():
+        assert rule["kind"] == "archive"
+        assert rule["spec"].startswith("https://ngff.openmicroscopy.org/rfc/9/#")
+        assert set(rule["versions"]) == {"0.5", "0.6"}
