@@ -2,7 +2,7 @@
 
 The pre-commit hook (``.pre-commit-hooks.yaml``) hands over the paths of changed files. Each
 path is mapped to its dataset -- the outermost directory above it (or itself) whose name ends
-in ``.zarr``, or an ``.ozx`` file (a zipped OME-Zarr, read through fsspec's ``zip::``) -- and
+in ``.zarr``, or an ``.ozx`` file (a single-file OME-Zarr, RFC-9) -- and
 each dataset is validated once. One verdict line per dataset; the grouped findings of those
 that fail. Exit status: 0 all valid, 1 one is invalid or incomplete, 2 one could not be
 validated (bad arguments, not OME-Zarr).
@@ -40,8 +40,9 @@ def datasets_of(paths: Iterable[str]) -> list[str]:
 
 
 def target_of(dataset: str) -> str:
-    """What the validator opens for a dataset: a zipped one through fsspec's ``zip::``."""
-    return f"zip::file://{dataset}" if dataset.endswith(".ozx") else dataset
+    """What the validator opens for a dataset: the path itself. An ``.ozx`` file is read by
+    the validator's own archive reader, so its RFC-9 rules are checked too."""
+    return dataset
 
 
 def build_parser() -> argparse.ArgumentParser:

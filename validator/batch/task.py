@@ -15,7 +15,6 @@ request limiters (:class:`~validator.batch.hosts.HostLimiters`) of that process.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import os
@@ -40,20 +39,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def dataset_url(target: str) -> str:
-    """The URL the validator opens for ``target``: a ``.ozx`` file is read through fsspec's
-    zip filesystem (``zip::file.ozx``), anything else as it is."""
-    if target.lower().rstrip("/").endswith(OZX_SUFFIX) and "::" not in target:
-        return "zip::" + target.rstrip("/")
-    return target
-
-
-def dataset_options(target: str, options: Options) -> Options:
-    """The options for ``target``: the storage options of a ``.ozx`` on a remote store go to
-    the filesystem under the zip (fsspec takes a chained URL's options by protocol)."""
-    if dataset_url(target) == target or not options.storage_options:
-        return options
-    protocol = target.split("://", 1)[0].lower() if "://" in target else "file"
-    return dataclasses.replace(options, storage_options={protocol: dict(options.storage_options)})
+    """The URL the validator opens for ``target``: the target as given. A ``.ozx`` file is read
+    by the validator's own archive reader (range reads, RFC-9 rules), local or remote."""
+    return target.rstrip("/") if target.lower().rstrip("/").endswith(OZX_SUFFIX) else target
 
 
 def report_name(target: str) -> str:
@@ -98,7 +86,7 @@ async def validate_one(
     """Validate ``target`` and summarise it; never raises for the dataset's sake."""
     started = time.monotonic()
     try:
-        report = await avalidate(dataset_url(target), options=dataset_options(target, options),
+        report = await avalidate(dataset_url(target), options=options,
                                  policy=policy, limiter=limiter)
     except (CouldNotValidate, FetchError) as exc:
         return DatasetResult.failed(target, str(exc), seconds=time.monotonic() - started)
@@ -189,7 +177,7 @@ def report_task(target: str, options: Options,
     async def job() -> dict[str, Any]:
         try:
             report = await avalidate(dataset_url(target),
-                                     options=dataset_options(target, options), policy=policy,
+                                     options=options, policy=policy,
                                      limiter=worker.limiter(target, options))
         except (CouldNotValidate, FetchError) as exc:
             return {"error": str(exc)}
