@@ -142,6 +142,8 @@ def field_image(vector: Doc | None = VECTOR, vector_length: int = 2,
         group(tree, "coordinateTransformations/field", {"multiscales": [fms]})
         shape = [vector_length if a is vector else 16 for a in axes]
         array(tree, "coordinateTransformations/field/0", shape, "float32")
+    elif present == "array":
+        array(tree, "coordinateTransformations/field", [2, 16, 16], "float32")
     elif present == "plain":
         group(tree, "coordinateTransformations/field", {})
     return tree
@@ -215,10 +217,13 @@ def cases() -> list[tuple[str, str, Tree, list[Doc], str]]:
         ("transformations.field.multiscale", "fail-0.6-missing", field_image(present="none"),
          expect("transformations.field.multiscale", *OWN, "path"),
          "nothing at the field's path"),
+        ("transformations.field.multiscale", "fail-0.6-array", field_image(present="array"),
+         expect("transformations.field.multiscale", *OWN, "path"),
+         "an array at the field's path, not a multiscale group (as ngff-zarr 0.50 writes)"),
         ("transformations.field.multiscale", "fail-0.6-plain-group",
          field_image(present="plain"),
          expect("transformations.field.multiscale", *OWN, "path"),
-         "a group without multiscales at the field's path (an array there is zarr.node.type)"),
+         "a group without multiscales at the field's path"),
         ("transformations.field.dimensions", "pass-0.6", field_image(), [],
          "a 2D input system and a 3-dimensional field"),
         ("transformations.field.dimensions", "fail-0.6-4d",

@@ -40,6 +40,7 @@ from typing import Any
 from validator.model import Severity
 from validator.rules.context import AxisKinds, ImageSummary, LinksContext
 from validator.rules.coordinate_systems import Reference, reference, systems_by_name
+from validator.rules.multiscale_links import intrinsic_system
 from validator.rules.registry import Subject, Violation, rule
 from validator.rules.transformations import Placed, iter_multiscales, iter_placed
 
@@ -106,21 +107,9 @@ def coordinate_summary(
         for name, axes in systems_by_name(ms.get("coordinateSystems")).items():
             systems.setdefault(name, axis_kinds(axes))
         if intrinsic is None:
-            intrinsic = _intrinsic(ms)
+            intrinsic = intrinsic_system(ms)
         links.extend(_links(ms.get("coordinateTransformations")))
     return systems, intrinsic, tuple(links)
-
-
-def _intrinsic(ms: Mapping[str, Any]) -> str | None:
-    datasets = ms.get("datasets")
-    for dataset in datasets if isinstance(datasets, list) else []:
-        transforms = dataset.get("coordinateTransformations") if isinstance(
-            dataset, Mapping) else None
-        for t in transforms if isinstance(transforms, list) else []:
-            ref = reference(t.get("output")) if isinstance(t, Mapping) else None
-            if ref is not None and ref.well_formed and ref.name is not None:
-                return ref.name
-    return None
 
 
 def _links(transforms: Any) -> Iterator[tuple[str, str]]:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from validator.document import declared_version
 from validator.model import NodeKind, join_node
 from validator.rules import ArrayInfo, ImageContext, ImageSummary, Subject
-from validator.rules.multiscale_links import image_axes
 from validator.rules.links import coordinate_summary
+from validator.rules.multiscale_links import image_axes
 from validator.walk.reading import gather_bounded
 from validator.walk.visitors import labels, links
 from validator.walk.visitors.arrays import visit_array
@@ -51,7 +51,8 @@ async def visit_image(
     if probe_labels:
         labels_summary, label_images = await probe_labels_group(walk, group, summary)
     if walk.version.linked_transformations:
-        await links.check_links(walk, group, ome, base, "image", known=label_images)
+        await links.check_links(walk, group, ome, base, "image", known=label_images,
+                                known_arrays=arrays)
     ctx = ImageContext(group.node, walk.version.id, ome, arrays, labels_summary)
     walk.findings.run_rules(Subject.IMAGE_NODE, ctx, group.node,
                             location=(group.document, base))
