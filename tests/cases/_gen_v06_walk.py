@@ -103,7 +103,9 @@ def affine_image(shape: list[int] | None, kind: str = "affine") -> Tree:
 
 
 def scene_tree(tiles: int = 2, params: bool = False) -> Tree:
-    """The spec's stitching scene, smaller: tiles side by side, translated into "world"."""
+    """The spec's stitching scene, smaller: tiles side by side, translated into "world"
+    (``params``: by affines whose matrices are arrays in coordinateTransformations/, as in the
+    spec's multiview example, lines 1763-1782)."""
     tree: Tree = {}
     transforms = []
     for k in range(tiles):
@@ -112,8 +114,9 @@ def scene_tree(tiles: int = 2, params: bool = False) -> Tree:
                   "input": {"path": f"tile_{k}", "name": "physical"},
                   "output": {"name": "world"}}
         if params:
+            t["type"] = "affine"
             t["path"] = f"coordinateTransformations/tile_{k}"
-            array(tree, f"coordinateTransformations/tile_{k}", [2])
+            array(tree, f"coordinateTransformations/tile_{k}", [2, 3])
         else:
             t["translation"] = [0.0, 32.0 * k]
         transforms.append(t)
@@ -195,7 +198,7 @@ def cases() -> list[tuple[str, str, Tree, list[Doc], str]]:
         ("transformations.parameters.array", "pass-0.6", affine_image([2, 3]),
          [], "an affine whose 2 x 3 matrix is the array parameters/m"),
         ("transformations.parameters.array", "pass-0.6-scene", scene_tree(params=True),
-         [], "a scene whose translations are stored in coordinateTransformations/tile_k"),
+         [], "a scene whose affines are stored in coordinateTransformations/tile_k"),
         ("transformations.parameters.array", "fail-0.6-missing", affine_image(None),
          expect("transformations.parameters.array", *OWN, "path"),
          "the affine names parameters/m; nothing is there"),
@@ -209,9 +212,9 @@ def cases() -> list[tuple[str, str, Tree, list[Doc], str]]:
          expect("transformations.parameters.shape", *OWN, "path"),
          "the rotation's array is 3 x 3 between 2D systems"),
         ("transformations.parameters.shape", "fail-0.6-scene",
-         _retype(scene_tree(params=True), "coordinateTransformations/tile_1", [3]),
+         _retype(scene_tree(params=True), "coordinateTransformations/tile_1", [2, 2]),
          expect("transformations.parameters.shape", *SC, 1, "path"),
-         "a scene translation's array has 3 entries; the tile's system has 2 axes"),
+         "a scene affine's array is 2 x 2; the tile's and the scene's systems have 2 axes"),
         ("transformations.field.multiscale", "pass-0.6", field_image(), [],
          "the displacement field is a multiscale group"),
         ("transformations.field.multiscale", "fail-0.6-missing", field_image(present="none"),

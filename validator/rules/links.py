@@ -1,7 +1,7 @@
 """NGFF 0.6: what transformations name in other groups, checked with those groups read.
 
-A 0.6 transformation may keep its parameters in a Zarr array (``path`` of a scale,
-translation, affine or rotation), its vector field in a multiscale group (``path`` of a
+A 0.6 transformation may keep its parameters in a Zarr array (``path`` of an affine or a
+rotation), its vector field in a multiscale group (``path`` of a
 ``coordinates``/``displacements``), and link coordinate systems of other groups (``path`` of
 an ``input``/``output``: a label image of an image, an image of a scene). One document cannot
 tell whether those exist and fit; the walk reads their metadata (never their data) and these
@@ -49,8 +49,11 @@ Path = tuple[str | int, ...]
 #: Transformations whose ``path`` names a multiscale group holding a vector field, and the
 #: axis type of the vector dimension of each.
 FIELD_TYPES: Mapping[str, str] = {"coordinates": "coordinate", "displacements": "displacement"}
-#: Transformations whose ``path`` names a parameter array.
-PARAMETER_TYPES = frozenset({"scale", "translation", "affine", "rotation"})
+#: Transformations whose ``path`` names a parameter array. A scale or translation by ``path``
+#: is the schema's error (``transformations.{scale,translation}.parameters``: their sections
+#: define only the JSON array, as the official cases bad_{scale,translate}_path_not_allowed
+#: say), so its path is not followed.
+PARAMETER_TYPES = frozenset({"affine", "rotation"})
 
 
 # -- what the walk reads (pure helpers, also used by the walk) ---------------------------------
@@ -181,14 +184,14 @@ def _vector_axis(field: ImageSummary, kind: str) -> tuple[int, AxisKinds] | None
     severity=Severity.ERROR,
     subject=Subject.LINKS_NODE,
     anchor="coord-trafo-md",
-    summary="A transformation's parameters stored by path are a Zarr array at that path.",
+    summary="An affine's or a rotation's parameters stored by path are a Zarr array there.",
     versions=V06,
 )
 def parameters_array(ctx: LinksContext) -> Iterator[Violation]:
-    """[translation:] Translation vector, stored either as an array of numbers
-    (`"translation"`) or as a Zarr array at a location in this container (`path`). [affine:]
-    The path to a Zarr-array containing the affine parameters. (Likewise for scale and
-    rotation.)"""
+    """[affine:] 2D affine transformation matrix stored either with JSON (`affine`) or as a
+    Zarr array at a location in this container (`path`). [...] **path**: The path to a
+    Zarr-array containing the affine parameters. [rotation, likewise:] **path**: The path to
+    an array containing the affine parameters."""
     for p, path in _stored(ctx, fields=False):
         if ctx.arrays[path] is None:
             yield Violation(f"the {p.type} parameters are stored at {path!r}, but no Zarr "
@@ -200,15 +203,13 @@ def parameters_array(ctx: LinksContext) -> Iterator[Violation]:
     severity=Severity.ERROR,
     subject=Subject.LINKS_NODE,
     anchor="coord-trafo-md",
-    summary="A parameter array has the shape its transformation needs: N (scale, "
-    "translation), M x (N+1) (affine), N x N (rotation).",
+    summary="A parameter array has the shape its transformation needs: M x (N+1) (affine), "
+    "N x N (rotation).",
     versions=V06,
 )
 def parameters_shape(ctx: LinksContext) -> Iterator[Violation]:
     """[affine:] The array at this path MUST be 2D whose shape MUST be `(M)x(N+1)`.
-    [rotation:] The array at this path MUST be 2D whose shape MUST be `N x N`. [scale,
-    translation:] Input and output dimensionality MUST be identical and MUST equal the the
-    length of the `scale` array (N).
+    [rotation:] The array at this path MUST be 2D whose shape MUST be `N x N`.
 
     N and M are the axis counts of the input and output systems, where the metadata read
     tells them; when they are unknown only the number of dimensions is checked."""
@@ -219,9 +220,7 @@ def parameters_shape(ctx: LinksContext) -> Iterator[Violation]:
         n_in, n_out = _in_out(p, ctx)
         shape = info.shape
         expected: tuple[int | None, ...]
-        if p.type in ("scale", "translation"):
-            expected = (n_in if n_in is not None else n_out,)
-        elif p.type == "affine":
+        if p.type == "affine":
             expected = (n_out, None if n_in is None else n_in + 1)
         else:
             n = n_in if n_in is not None else n_out
