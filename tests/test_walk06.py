@@ -12,6 +12,8 @@ import copy
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.cases import _gen_v06_walk as g
 from tests.rule_cases import materialize
 from validator import validate
@@ -72,3 +74,33 @@ def test_a_broken_link_is_one_finding_at_its_pointer(tmp_path: Path) -> None:
         ("transformations.field.multiscale", "tile_0",
          "/attributes/ome/multiscales/0/coordinateTransformations/0/path"),
     ]
+
+
+def _set(tree: dict[str, object], doc: str, tokens: tuple[str | int, ...], value: object) -> None:
+    node: object = tree[doc]["attributes"]["ome"]  # type: ignore[index]
+    for token in tokens[:-1]:
+        node = node[token]  # type: ignore[index]
+    node[tokens[-1]] = value  # type: ignore[index]
+
+
+OWN = ("multiscales", 0, "coordinateTransformations")
+
+
+@pytest.mark.parametrize(("doc", "tokens", "value"), [
+    ("zarr.json", ("scene", "coordinateTransformations", 0, "type"), {"a": 1}),
+    ("tile_0/zarr.json", (*OWN, 1, "type"), ["scale"]),
+    ("tile_0/zarr.json", (*OWN, 0, "path"), 5),
+    ("tile_0/zarr.json", (*OWN, 0, "input"), "physical"),
+    ("tile_0/zarr.json", (*OWN, 1, "output"), {"path": ["labels"], "name": "physical"}),
+    ("tile_0/zarr.json", ("multiscales", 0, "coordinateSystems"), {"physical": []}),
+    ("zarr.json", ("scene", "coordinateTransformations", 1, "input"),
+     {"path": "../tile_1", "name": "physical"}),
+    ("tile_0/fields/warp/zarr.json", ("multiscales", 0, "coordinateSystems", 0, "axes"), 7),
+])
+def test_malformed_links_are_findings_not_crashes(doc: str, tokens: tuple[str | int, ...],
+                                                  value: object, tmp_path: Path) -> None:
+    tree = scene_with_everything()
+    _set(tree, doc, tokens, value)
+    report = validate(str(materialize(tree, tmp_path / "scene.zarr")))
+    assert not [f for f in report.findings if f.rule == "engine.rule-crashed"]
+    assert report.verdict == "invalid"

@@ -64,8 +64,9 @@ def parameter_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Path, str, bool]]:
     document that keeps its parameters (``is_field``: its vector field) at a ``path``."""
     for p in iter_placed(ome):
         path = p.transform.get("path")
-        if isinstance(path, str) and (p.type in PARAMETER_TYPES or p.type in FIELD_TYPES):
-            yield (*p.path, "path"), path, p.type in FIELD_TYPES
+        kind = p.type if isinstance(p.type, str) else None  # a list or an object: the schema's
+        if isinstance(path, str) and (kind in PARAMETER_TYPES or kind in FIELD_TYPES):
+            yield (*p.path, "path"), path, kind in FIELD_TYPES
 
 
 def target_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
@@ -156,7 +157,7 @@ def _stored(ctx: LinksContext, fields: bool) -> Iterator[tuple[Placed, str]]:
     kinds = FIELD_TYPES if fields else PARAMETER_TYPES
     for p in iter_placed(ctx.ome):
         path = p.transform.get("path")
-        if p.type in kinds and isinstance(path, str):
+        if isinstance(p.type, str) and p.type in kinds and isinstance(path, str):
             read = ctx.fields if fields else ctx.arrays
             if path in read or path.removesuffix("/") in read:
                 yield p, path.removesuffix("/")
