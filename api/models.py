@@ -118,7 +118,7 @@ class NodeOut(BaseModel):
     path: str = Field(description="Store-relative path of the node.")
     name: str = Field(description="The last segment of the path.")
     kind: str = Field(description="image, label-image, labels, plate, well, array, "
-                      "bioformats2raw, series or group.")
+                      "bioformats2raw, series, scene or group.")
     children: int = Field(description="How many children of the node were visited.")
 
 

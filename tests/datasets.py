@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 Writer = Literal["ome-zarr-py", "ngff-zarr"]
-Kind = Literal["image", "plate"]
+Kind = Literal["image", "plate", "scene"]
+Version = Literal["0.4", "0.5", "0.6"]
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class DatasetSpec:
     id: str
     """Unique, also the dataset's directory name under the datasets root and its URL path."""
     writer: Writer
-    version: Literal["0.4", "0.5"]
+    version: Version
     kind: Kind
-    """``image`` (a multiscales group, maybe with labels) or ``plate``."""
+    """``image`` (a multiscales group, maybe with labels), ``plate`` or ``scene`` (0.6)."""
     build: Callable[[Path], None] = field(repr=False, compare=False)
     """Writes the dataset at the given (not yet existing) path."""
     features: frozenset[str] = frozenset()
@@ -297,6 +298,105 @@ def _ngff_zarr_image_3d(version: str) -> Callable[[Path], None]:
     return build
 
 
+def _ngff_zarr_06_image(ndim: int, translation: bool, name: str) -> Callable[[Path], None]:
+    """A 0.6 image: 2D (64x64 uint8) or 3D (8x64x64 uint16), 2 levels; with ``translation``
+    each level's transformation is a sequence of a scale and a translation."""
+    def build(path: Path) -> None:
+        import ngff_zarr
+
+        dims = ["z", "y", "x"][-ndim:]
+        shape = (8, 64, 64)[-ndim:]
+        image = ngff_zarr.to_ngff_image(
+            _pattern(shape, "uint16" if ndim == 3 else "uint8", 30 + ndim),
+            dims=dims,
+            scale=dict(zip(dims, (2.0, 0.5, 0.5)[-ndim:], strict=True)),
+            translation=dict(zip(dims, (1.0, 3.0, -2.0)[-ndim:], strict=True))
+            if translation else None,
+            axes_units=dict.fromkeys(dims, "micrometer"),
+            name=name,
+        )
+        multiscales = ngff_zarr.to_multiscales(
+            image, scale_factors=[2], chunks=32, method=ngff_zarr.Methods.DASK_BIN_SHRINK
+        )
+        ngff_zarr.to_ngff_zarr(str(path), multiscales, version="0.6")
+
+    return build
+
+
+def _ngff_zarr_06_multiscales(name: str, seed: int) -> Any:
+    import ngff_zarr
+
+    image = ngff_zarr.to_ngff_image(
+        _pattern((64, 64), "uint8", seed), dims=["y", "x"], scale={"y": 0.5, "x": 0.5},
+        axes_units={"y": "micrometer", "x": "micrometer"}, name=name,
+    )
+    return ngff_zarr.to_multiscales(
+        image, scale_factors=[2], chunks=32, method=ngff_zarr.Methods.DASK_BIN_SHRINK
+    )
+
+
+def _space_system(name: str) -> Any:
+    from ngff_zarr.v06.zarr_metadata import Axis, CoordinateSystem
+
+    return CoordinateSystem(name=name, axes=[Axis(name=n, type="space", unit="micrometer")
+                                             for n in ("y", "x")])
+
+
+def _ngff_zarr_06_affine(path: Path) -> None:
+    """A 0.6 image with a second system, "world", linked by a rotation-and-shift affine that
+    ngff-zarr stores as a Zarr array (coordinateTransformations/to-world)."""
+    import ngff_zarr
+    from ngff_zarr.v06.zarr_metadata import Affine, CoordinateSystemIdentifier
+
+    multiscales = _ngff_zarr_06_multiscales("affine", 40)
+    metadata = multiscales.metadata
+    intrinsic = metadata.coordinateSystems[0].name
+    metadata.coordinateSystems.append(_space_system("world"))
+    metadata.coordinateTransformations = [Affine(
+        affine=[[0.0, -1.0, 5.0], [1.0, 0.0, 6.0]], name="to-world",
+        input=CoordinateSystemIdentifier(name=intrinsic),
+        output=CoordinateSystemIdentifier(name="world"))]
+    ngff_zarr.to_ngff_zarr(str(path), multiscales, version="0.6")
+
+
+def _ngff_zarr_06_scene(path: Path) -> None:
+    """A 0.6 scene (the spec's stitching example, smaller): two tiles translated into the
+    scene's "world" system."""
+    import ngff_zarr
+    from ngff_zarr.v06.zarr_metadata import CoordinateSystemIdentifier, Translation
+
+    images = {f"tile_{k}": _ngff_zarr_06_multiscales(f"tile_{k}", 50 + k) for k in range(2)}
+    transforms = [Translation(
+        translation=[0.0, 32.0 * k], name=f"tile_{k} to world",
+        input=CoordinateSystemIdentifier(
+            path=tile, name=images[tile].metadata.coordinateSystems[0].name),
+        output=CoordinateSystemIdentifier(name="world"))
+        for k, tile in enumerate(images)]
+    scene = ngff_zarr.NgffScene(images=images, coordinateTransformations=transforms,
+                                coordinateSystems=[_space_system("world")])
+    scene.to_ome_zarr(str(path))
+
+
+def _ngff_zarr_06_field(path: Path) -> None:
+    """ngff-zarr's standalone displacement field (declare_field_transform): a 2x16x16 field
+    whose multiscale declares the displacements itself."""
+    import dataclasses
+
+    import ngff_zarr
+
+    rng = np.random.default_rng(60)
+    image = ngff_zarr.to_ngff_image(
+        (rng.random((2, 16, 16)) + 0.5).astype("float32"), dims=["c", "y", "x"],
+        scale={"c": 1.0, "y": 2.0, "x": 2.0},
+        axes_units={"y": "micrometer", "x": "micrometer"}, name="field",
+    )
+    image = dataclasses.replace(image, axes_types={"c": "displacement"})
+    multiscales = ngff_zarr.to_multiscales(image, scale_factors=[], chunks=16,
+                                           method=ngff_zarr.Methods.DASK_BIN_SHRINK)
+    multiscales = ngff_zarr.declare_field_transform(multiscales)
+    ngff_zarr.to_ngff_zarr(str(path), multiscales, version="0.6")
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 
@@ -371,6 +471,44 @@ def _registry() -> list[DatasetSpec]:
                 description="8x64x64 uint16 (z, y, x), 2 levels, 32-chunks, consolidated",
             ),
         ]
+    out += [
+        DatasetSpec(
+            id="ngff-zarr-0.6-image-2d", writer="ngff-zarr", version="0.6", kind="image",
+            build=_ngff_zarr_06_image(2, False, "ngff2d"),
+            features=frozenset({"2d", "units", "consolidated"}),
+            description="64x64 uint8 (y, x), 2 levels, a scale per level",
+        ),
+        DatasetSpec(
+            id="ngff-zarr-0.6-image-3d", writer="ngff-zarr", version="0.6", kind="image",
+            build=_ngff_zarr_06_image(3, True, "ngff3d"),
+            features=frozenset({"3d", "units", "translation", "consolidated"}),
+            description="8x64x64 uint16 (z, y, x), 2 levels, a scale then a translation",
+        ),
+        DatasetSpec(
+            id="ngff-zarr-0.6-image-affine", writer="ngff-zarr", version="0.6", kind="image",
+            build=_ngff_zarr_06_affine,
+            features=frozenset({"2d", "units", "parameter-array"}),
+            description="64x64 uint8 with a second system linked by an affine stored as an "
+            "array",
+        ),
+        DatasetSpec(
+            id="ngff-zarr-0.6-scene", writer="ngff-zarr", version="0.6", kind="scene",
+            build=_ngff_zarr_06_scene,
+            features=frozenset({"2d", "units", "scene"}),
+            description="a scene of two 64x64 uint8 tiles translated into its 'world' system",
+        ),
+        DatasetSpec(
+            id="ngff-zarr-0.6-field", writer="ngff-zarr", version="0.6", kind="image",
+            build=_ngff_zarr_06_field,
+            features=frozenset({"3d", "field"}),
+            description="a standalone 2x16x16 displacement field (declare_field_transform)",
+            known_issues=(
+                KnownIssue("ngff-zarr-0.6-field-path-is-an-array", "MUST", ("",)),
+                KnownIssue("ngff-zarr-0.6-standalone-field-unlinked", "MUST", ("",)),
+                KnownIssue("ngff-zarr-0.6-standalone-field-not-intrinsic", "MUST", ("",)),
+            ),
+        ),
+    ]
     return out
 
 
@@ -403,6 +541,20 @@ WRITER_QUIRKS: dict[str, str] = {
     "ome-zarr-py-chunks-larger-than-shape": (
         "with storage_options chunks, lower levels keep the level-0 chunk shape even when it is "
         "larger than the array (e.g. shape 32x32, chunks 64x64) -- legal Zarr."
+    ),
+    "ngff-zarr-0.6-field-path-is-an-array": (
+        "ngff-zarr 0.50 declare_field_transform points the displacements 'path' at the field's "
+        "array (scale0/field); spec 0.6 'coordinates and displacements': the field is stored "
+        "\"in an ome-zarr multiscale group\" and \"the multiscale group at `path` MUST\" ..."
+    ),
+    "ngff-zarr-0.6-standalone-field-unlinked": (
+        "ngff-zarr 0.50's standalone field declares a system 'physical' and a displacements "
+        "from it to itself, linked to nothing else: the field's 'intrinsic' system and "
+        "'physical' are two parts of the graph (spec 0.6: the graph MUST be connected)."
+    ),
+    "ngff-zarr-0.6-standalone-field-not-intrinsic": (
+        "the same transformation has neither end in the intrinsic system (spec 0.6: one of "
+        "input or output of a multiscale's own transformation MUST be the intrinsic system)."
     ),
     "ngff-zarr-intermediate-groups": (
         "ngff-zarr puts each level at scaleN/<name> inside an intermediate group 'scaleN' that "

@@ -121,6 +121,15 @@ def test_writer_datasets_same_report_as_the_cli(
     assert report["valid"] == (not any(i.level == "MUST" for i in spec.known_issues))
 
 
+def test_ngff_version_06_is_accepted(client: httpx.Client, http_server: DataServer) -> None:
+    url = http_server.url_for("ngff-zarr-0.6-scene")
+    response = client.post("/v1/validate", json={"url": url, "ngff_version": "0.6"})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["verdict"], report["ngff_version"]) == ("valid", "0.6")
+    assert report["nodes"]["scene"] == 1 and report["nodes"]["image"] == 2
+
+
 @pytest.mark.parametrize(("name", "options"), [
     ("image-0.5.zarr", {}),
     ("image-0.4.zarr", {"strict": True}),

@@ -133,6 +133,29 @@ def test_list_rules() -> None:
         assert set(r) >= {"id", "severity", "versions", "spec", "summary"}
         assert r["spec"].startswith("https://ngff.openmicroscopy.org/")
     assert cli("--list-rules").stdout.strip().endswith(f"{len(rules)} rules")
+    v06 = {r["id"] for r in rules if "0.6" in r["versions"]}
+    assert {"scene.paths.resolve", "transformations.parameters.array",
+            "multiscales.datasets.path-exists"} <= v06
+    assert all(r["spec"].startswith("https://ngff.openmicroscopy.org/0.6/") for r in rules
+               if r["versions"] == ["0.6"])
+
+
+def test_ngff_version_06(tmp_path: Path) -> None:
+    """--ngff-version 0.6 reads a hierarchy as 0.6 whatever it declares (here 0.6.dev2, a
+    pre-release tag: one warning naming it)."""
+    from tests.cases._gen_v06_walk import scene_tree
+
+    tree = scene_tree()
+    tree["zarr.json"]["attributes"]["ome"]["version"] = "0.6.dev2"
+    root = materialize(tree, tmp_path / "scene.zarr")
+    forced = cli(str(root), "--ngff-version", "0.6", "--format", "json")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert json.loads(forced.stdout)["ngff_version"] == "0.6"
+    declared = json.loads(cli(str(root), "--format", "json").stdout)
+    assert declared["ngff_version"] == "0.6"
+    warned = [f for f in declared["findings"] if f["rule"] == "ome.version.pre-release"]
+    assert [(f["node"], f["severity"]) for f in warned] == [("", "warning")]
+    assert "0.6.dev2" in warned[0]["message"]
 
 
 def test_public_only_refuses_loopback_without_a_request(datasets: dict[str, Path]) -> None:

@@ -444,7 +444,7 @@ def test_plate_matches_ome_zarr_py(tmp_path: Path, version: str) -> None:
 
 
 def test_registry_is_consistent() -> None:
-    assert {s.version for s in WRITER_DATASETS} == {"0.4", "0.5"}
+    assert {s.version for s in WRITER_DATASETS} == {"0.4", "0.5", "0.6"}
     assert {s.writer for s in WRITER_DATASETS} == {"ome-zarr-py", "ngff-zarr"}
     assert len(specs(writer="ome-zarr-py", kind="plate")) == 2
     for spec in WRITER_DATASETS:
@@ -463,11 +463,14 @@ def test_written_dataset_layout(spec: DatasetSpec, written_datasets: dict[str, P
     ome = _root_ome(spec, path)
     if spec.kind == "image":
         versions = {ome.get("version"), ome["multiscales"][0].get("version")}
+    elif spec.kind == "scene":
+        versions = {ome.get("version")}
+        assert ome["scene"]["coordinateTransformations"]
     else:
         versions = {ome.get("version"), ome["plate"].get("version")}
     assert spec.version in versions
-    if spec.version == "0.5":
-        assert ome["version"] == "0.5"
+    if spec.version != "0.4":
+        assert ome["version"] == spec.version
     if "labels" in spec.features:
         assert (path / "labels" / spec.metadata_file).is_file()
     chunks = [p for p in path.rglob("*") if p.is_file() and p.name.isdigit()]
@@ -488,6 +491,16 @@ def test_known_issues_still_present(spec: DatasetSpec, written_datasets: dict[st
     image = json.loads((path / "zarr.json").read_text())["attributes"]["ome"]
     if spec.kind == "image":
         assert "type" not in image["multiscales"][0]
+
+
+def test_ngff_zarr_06_field_quirks_still_present(written_datasets: dict[str, Path]) -> None:
+    """If ngff-zarr's standalone field changes, this fails: update its KnownIssues then."""
+    path = written_datasets["ngff-zarr-0.6-field"]
+    ms = json.loads((path / "zarr.json").read_text())["attributes"]["ome"]["multiscales"][0]
+    (field,) = ms["coordinateTransformations"]
+    assert field["type"] == "displacements"
+    assert json.loads((path / field["path"] / "zarr.json").read_text())["node_type"] == "array"
+    assert field["input"] == field["output"] == {"name": "physical"}
 
 
 def test_mutable_dataset_is_a_private_copy(

@@ -21,6 +21,10 @@ QUIRK_FINDINGS = {
     "ome-zarr-py-0.5-multiscale-labels-dimension-names": (
         "multiscales.dimension-names.match-axes", "error"),
     "ome-zarr-py-multiscales-type-metadata": ("multiscales.type.present", "warning"),
+    "ngff-zarr-0.6-field-path-is-an-array": ("transformations.field.multiscale", "error"),
+    "ngff-zarr-0.6-standalone-field-unlinked": ("transformations.graph.connected", "error"),
+    "ngff-zarr-0.6-standalone-field-not-intrinsic": (
+        "multiscales.transformations.intrinsic-end", "error"),
 }
 
 
@@ -62,7 +66,7 @@ def test_http_gives_the_same_report(spec: DatasetSpec, written_datasets: dict[st
     remote = validate(data_server.url_for(spec.id))
     assert comparable(remote) == comparable(local)
     assert remote.nodes == local.nodes
-    if spec.version == "0.5":
+    if spec.zarr_format == 3:
         # The only misses a v3 walk may have are probes for groups no metadata names.
         root = written_datasets[spec.id]
         misses = [p for p in data_server.stats.paths
@@ -203,3 +207,73 @@ def test_broken_dimension_names(mutable_dataset: Callable[[str], Path]) -> None:
     assert [(f.node, f.document, f.pointer) for f in hits] == [
         (_first_dataset(root, "0.5"), "zarr.json", pointer)
     ]
+
+
+# -- broken copies of ngff-zarr's 0.6 output ---------------------------------------------------
+
+
+def _unconsolidated(root: Path) -> None:
+    """Drop the consolidated copy, so that the walk reads the files as they now are."""
+    _edit(root / "zarr.json", lambda d: d.pop("consolidated_metadata", None))
+
+
+def _ms06(doc: Any) -> Any:
+    return doc["attributes"]["ome"]["multiscales"][0]
+
+
+def remove_level_06(root: Path) -> None:
+    shutil.rmtree(root / _first_dataset(root, "0.6"))
+
+
+def drop_axis_06(root: Path) -> None:
+    _edit(root / "zarr.json", lambda d: _ms06(d)["coordinateSystems"][0]["axes"].pop(0))
+
+
+def delete_parameters_06(root: Path) -> None:
+    shutil.rmtree(root / "coordinateTransformations" / "to-world")
+
+
+def reshape_parameters_06(root: Path) -> None:
+    def change(doc: Any) -> None:
+        doc["shape"] = [2, 2]
+        doc["chunk_grid"]["configuration"]["chunk_shape"] = [2, 2]
+    _edit(root / "coordinateTransformations" / "to-world" / "zarr.json", change)
+
+
+def delete_tile_06(root: Path) -> None:
+    shutil.rmtree(root / "tile_1")
+
+
+def tile_version_06(root: Path) -> None:
+    _edit(root / "tile_1" / "zarr.json",
+          lambda d: d["attributes"]["ome"].update(version="0.5"))
+
+
+_OWN06 = "/attributes/ome/multiscales/0/coordinateTransformations/0/path"
+BREAKAGES_06 = [
+    ("image-3d", remove_level_06,
+     ("multiscales.datasets.path-exists", "", "/attributes/ome/multiscales/0/datasets/1/path")),
+    ("image-2d", drop_axis_06,
+     ("multiscales.axes.count-matches-ndim", "", "/attributes/ome/multiscales/0/datasets/0")),
+    ("image-affine", delete_parameters_06, ("transformations.parameters.array", "", _OWN06)),
+    ("image-affine", reshape_parameters_06, ("transformations.parameters.shape", "", _OWN06)),
+    ("scene", delete_tile_06,
+     ("scene.paths.resolve", "", "/attributes/ome/scene/coordinateTransformations/1/input/path")),
+    ("scene", tile_version_06, ("hierarchy.version.consistent", "tile_1", "/attributes/ome")),
+]
+
+
+@pytest.mark.parametrize(("dataset", "mutate", "expected"), BREAKAGES_06,
+                         ids=[f"{d}-{m.__name__}" for d, m, _ in BREAKAGES_06])
+def test_broken_copy_06(dataset: str, mutate: Mutation, expected: tuple[str, str, str],
+                        mutable_dataset: Callable[[str], Path]) -> None:
+    root = mutable_dataset(f"ngff-zarr-0.6-{dataset}")
+    _unconsolidated(root)
+    assert not [f for f in validate(str(root)).findings if f.severity.value == "error"]
+    mutate(root)
+    report = validate(str(root))
+    rule, node, pointer = expected
+    hits = [(f.node, f.pointer) for f in report.findings if f.rule == rule]
+    assert any(n == node and p.startswith(pointer) for n, p in hits), (
+        [f.to_dict() for f in report.findings])
+    assert report.verdict == "invalid"

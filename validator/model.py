@@ -36,6 +36,7 @@ class NodeKind(enum.StrEnum):
     ARRAY = "array"
     BIOFORMATS2RAW = "bioformats2raw"
     SERIES = "series"
+    SCENE = "scene"
     GROUP = "group"
     MISSING = "missing"
 

@@ -56,6 +56,10 @@ class SpecVersion:
     anchors: Mapping[str, str] = field(default_factory=dict)
     #: Pre-release tags (``0.6.dev3``) read as this release, with a warning naming the tag.
     dev_tags: re.Pattern[str] | None = None
+    #: RFC-5 coordinate systems and transformations (0.6): transformations name the systems
+    #: they link, possibly in other groups (``input``/``output`` ``path``), and may keep their
+    #: parameters in arrays or fields named by ``path``: the walk reads those too.
+    linked_transformations: bool = False
 
     @property
     def spec_base(self) -> str:
@@ -93,6 +97,7 @@ RELEASES: tuple[SpecVersion, ...] = (
         kinds={**_CLASSIC_KINDS, "scene": "scene"}, envelope="ome",
         anchors={"multiscale-md": "multiscales-md"},
         dev_tags=re.compile(r"^0\.6\.dev[0-9]+$"),
+        linked_transformations=True,
     ),
 )
 

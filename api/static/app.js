@@ -412,6 +412,7 @@
 
   function rootKind(nodes) {
     if (nodes.bioformats2raw) return "bioformats2raw";
+    if (nodes.scene) return "scene";
     if (nodes.plate) return "plate";
     if (nodes.image) return "image";
     return nodes.well ? "well" : "group";
@@ -431,7 +432,7 @@
     if (root === "plate") return ["row", "well", "field", "level"][depth - 1] || "";
     if (root === "well") return ["field", "level"][depth - 1] || "";
     if (root === "image") return depth === 1 ? "level" : "";
-    return "";
+    return "";  // a scene's children are what the walk recorded (image, array, ...)
   }
 
   function newNode(path, name, parent) {

@@ -7,6 +7,7 @@ from validator.rules import (  # noqa: F401
     coordinate_systems,
     image_label,
     labels,
+    links,
     multiscale_links,
     multiscales,
     omero,

@@ -49,6 +49,11 @@ class ArrayInfo:
         )
 
 
+#: A coordinate system as a parent's checks see it: per axis, its ``type`` and ``discrete``
+#: values as written (``None`` when absent or not a string / boolean).
+AxisKinds = tuple[tuple[str | None, bool | None], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class ImageSummary:
     """A child group as its parent's checks see it.
@@ -73,6 +78,13 @@ class ImageSummary:
     axes: tuple[str, ...] = ()
     shape: tuple[int, ...] | None = None
     label_source: str | None = None
+    #: 0.6: the coordinate systems of every multiscale (first of a repeated name wins), the
+    #: intrinsic one (the output of the first dataset transformation) and the links its own
+    #: ``coordinateTransformations`` make between its systems (pairs of names; a system of
+    #: another group is ``"<path>#<name>"``).
+    systems: Mapping[str, AxisKinds] = field(default_factory=dict)
+    intrinsic: str | None = None
+    links: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +187,25 @@ class Bioformats2rawContext:
     images: Mapping[str, ImageSummary] = field(default_factory=dict)
     plate_images: tuple[str, ...] = ()
     ome_xml_unreadable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LinksContext:
+    """Context of a ``LINKS_NODE`` rule (0.6): what the transformations of one group name in
+    other groups. ``kind`` is ``"image"`` (an image's transformations) or ``"scene"``.
+
+    All paths are as written in the metadata and relative to this group. ``arrays``: the
+    parameter arrays named by a transformation's ``path`` (``None``: no array there);
+    ``fields``: the groups named by a ``coordinates``/``displacements`` transformation's
+    ``path``; ``targets``: the groups named by an ``input``/``output`` ``path`` (an image's
+    label images; a scene's images). Paths that escape the dataset are not followed and are
+    absent.
+    """
+
+    node: str
+    version: str
+    kind: str
+    ome: Mapping[str, Any]
+    arrays: Mapping[str, ArrayInfo | None] = field(default_factory=dict)
+    fields: Mapping[str, ImageSummary] = field(default_factory=dict)
+    targets: Mapping[str, ImageSummary] = field(default_factory=dict)

@@ -8,7 +8,8 @@ A rule is registered with :func:`rule` on a *subject*, which says what the check
   the whole OME metadata object) and a :class:`~validator.rules.context.DocContext`. These
   need one document only, so they run in ``validate_document`` as well as in a walk.
 * node subjects (``IMAGE_NODE``, ``LABELS_NODE``, ``PLATE_NODE``, ``WELL_NODE``,
-  ``ARRAY_NODE``, ``BIOFORMATS2RAW_NODE``): the check is called as ``check(ctx)`` with a
+  ``ARRAY_NODE``, ``BIOFORMATS2RAW_NODE``, ``LINKS_NODE``): the check is called as
+  ``check(ctx)`` with a
   context object from :mod:`validator.rules.context` that carries what the walk fetched
   around the node (array metadata, summaries of child nodes). These run only in a walk.
 
@@ -54,6 +55,7 @@ class Subject(enum.StrEnum):
     WELL_NODE = "well-node"
     ARRAY_NODE = "array-node"
     BIOFORMATS2RAW_NODE = "bioformats2raw-node"
+    LINKS_NODE = "links-node"
     HIERARCHY = "hierarchy"
 
     @property

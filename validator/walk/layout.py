@@ -86,17 +86,12 @@ class Layout:
             doc, exists = await read_json(node, V3_METADATA)
             if not exists:
                 return None
-            if doc is None:
-                return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
-            if doc.get("node_type") == "array":
+            if doc is not None and doc.get("node_type") == "array":
                 self.array_nodes.add(node)
                 add_builtin(B.NODE_TYPE, node, V3_METADATA, "/node_type",
                             "expected a group here, found an array")
                 return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
-            self._check_v3_group(node, doc)
-            attrs = doc.get("attributes", {})
-            return Group(node, 3, V3_METADATA, attrs if isinstance(attrs, dict) else {},
-                         "/attributes")
+            return self._v3_group(node, doc)
         if probe:
             zattrs, attrs_exist = await read_json(node, V2_ATTRS)
             if not attrs_exist:
@@ -117,6 +112,29 @@ class Layout:
         readable = not attrs_exist or zattrs is not None
         return Group(node, 2, V2_ATTRS, zattrs if isinstance(zattrs, dict) else {}, "",
                      readable=readable)
+
+    async def open_node(self, node: str) -> Group | ArrayDocument | None:
+        """Read what is at ``node``, a group or an array, where metadata names a node that may
+        be either (a 0.6 vector field, a multiscale group, that writers also point at an
+        array): one document in Zarr v3 (in v2, the group's documents, then ``.zarray``)."""
+        if self.zarr_format != 3:
+            group = await self.open_group(node)
+            return group if group is not None else await self.read_array(node)
+        doc, exists = await self.reader.read_json(node, V3_METADATA)
+        if not exists:
+            return None
+        if doc is not None and doc.get("node_type") == "array":
+            self.array_nodes.add(node)
+            return ArrayDocument(array_info_v3(node, doc), doc, V3_METADATA)
+        return self._v3_group(node, doc)
+
+    def _v3_group(self, node: str, doc: Mapping[str, Any] | None) -> Group:
+        if doc is None:
+            return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
+        self._check_v3_group(node, doc)
+        attrs = doc.get("attributes", {})
+        return Group(node, 3, V3_METADATA, attrs if isinstance(attrs, dict) else {},
+                     "/attributes")
 
     def _check_v3_group(self, node: str, doc: Mapping[str, Any]) -> None:
         add_builtin = self.findings.add_builtin

@@ -21,6 +21,7 @@ from validator.walk.visitors.bf2raw import visit_bioformats2raw
 from validator.walk.visitors.images import visit_image
 from validator.walk.visitors.labels import visit_labels
 from validator.walk.visitors.plate import visit_plate
+from validator.walk.visitors.scene import visit_scene
 from validator.walk.visitors.well import visit_well_body
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ NODE_KINDS: tuple[NodeKindEntry, ...] = (
     NodeKindEntry("well", visit_well_body, unless=("plate",)),
     NodeKindEntry("multiscales", visit_image),
     NodeKindEntry("labels", visit_labels, unless=("multiscales",)),
+    NodeKindEntry("scene", visit_scene),
 )
 
 

@@ -9,6 +9,7 @@ from validator.rules import ArrayContext, ArrayInfo, Subject
 
 if TYPE_CHECKING:
     from validator.walk.core import Walk
+    from validator.walk.layout import ArrayDocument
 
 
 async def visit_array(walk: Walk, node: str) -> ArrayInfo | None:
@@ -16,6 +17,11 @@ async def visit_array(walk: Walk, node: str) -> ArrayInfo | None:
     found = await walk.layout.read_array(node)
     if found is None:
         return None
+    return check_array(walk, node, found)
+
+
+def check_array(walk: Walk, node: str, found: ArrayDocument) -> ArrayInfo:
+    """Check an array whose metadata is read."""
     walk.visit_node(node, NodeKind.ARRAY)
     ctx = ArrayContext(node, walk.version.id, found.info.zarr_format, found.document, found.info)
     walk.findings.run_rules(Subject.ARRAY_NODE, ctx, node, location=(found.name, ""))

@@ -1,4 +1,5 @@
-"""Visitor of an image (a ``multiscales`` group): its arrays, then its ``labels`` group."""
+"""Visitor of an image (a ``multiscales`` group): its arrays, then its ``labels`` group, then
+(0.6) what its transformations name in other groups (:mod:`~validator.walk.visitors.links`)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from validator.document import declared_version
 from validator.model import NodeKind, join_node
 from validator.rules import ArrayInfo, ImageContext, ImageSummary, Subject
+from validator.rules.links import coordinate_summary
 from validator.rules.multiscale_links import image_axes
 from validator.walk.reading import gather_bounded
-from validator.walk.visitors import labels
+from validator.walk.visitors import labels, links
 from validator.walk.visitors.arrays import visit_array
 
 if TYPE_CHECKING:
@@ -45,8 +47,12 @@ async def visit_image(
     arrays = dict(zip(paths, infos, strict=True))
     labels_summary: ImageSummary | None = None
     summary = image_summary(group.node, ome, arrays)
+    label_images: dict[str, ImageSummary] = {}
     if probe_labels:
-        labels_summary = await probe_labels_group(walk, group, summary)
+        labels_summary, label_images = await probe_labels_group(walk, group, summary)
+    if walk.version.linked_transformations:
+        await links.check_links(walk, group, ome, base, "image", known=label_images,
+                                known_arrays=arrays)
     ctx = ImageContext(group.node, walk.version.id, ome, arrays, labels_summary)
     walk.findings.run_rules(Subject.IMAGE_NODE, ctx, group.node,
                             location=(group.document, base))
@@ -55,17 +61,19 @@ async def visit_image(
 
 async def probe_labels_group(
     walk: Walk, image: Group, summary: ImageSummary
-) -> ImageSummary | None:
-    """Look for the ``labels`` group of an image (no metadata names it) and check it."""
+) -> tuple[ImageSummary | None, dict[str, ImageSummary]]:
+    """Look for the ``labels`` group of an image (no metadata names it) and check it; returns
+    its summary and those of the label images it lists (by path relative to the image)."""
     node = join_node(image.node, "labels")
     group = await walk.layout.open_group(node, probe=True)
     if group is None:
-        return None
+        return None, {}
     _, ome, base = walk.check_group(group)
     if "labels" not in ome:
-        return ImageSummary(node=node, exists=True, is_group=True)
-    await labels.visit_labels(walk, group, ome, base, parent=summary)
-    return ImageSummary(node=node, exists=True, is_group=True)
+        return ImageSummary(node=node, exists=True, is_group=True), {}
+    found = await labels.visit_labels(walk, group, ome, base, parent=summary)
+    return (ImageSummary(node=node, exists=True, is_group=True),
+            {f"labels/{path}": label for path, label in found.items()})
 
 
 async def visit_child_image(walk: Walk, node: str, *, label: bool = False,
@@ -114,6 +122,7 @@ def image_summary(
     image_label = ome.get("image-label")
     source = image_label.get("source") if isinstance(image_label, Mapping) else None
     source_image = source.get("image") if isinstance(source, Mapping) else None
+    systems, intrinsic, own_links = coordinate_summary(ome)
     # A label image listed by a labels group is not is_label for that: the labels rules need
     # to tell a listed label image without "image-label" metadata from one with it.
     return ImageSummary(
@@ -122,6 +131,7 @@ def image_summary(
         datasets=n_datasets, ndim=ndim, axes=tuple(names),
         shape=first_array.shape if first_array is not None else None,
         label_source=source_image if isinstance(source_image, str) else None,
+        systems=systems, intrinsic=intrinsic, links=own_links,
     )
 
 

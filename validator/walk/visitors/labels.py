@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 async def visit_labels(
     walk: Walk, group: Group, ome: Mapping[str, Any], base: str, *,
     parent: ImageSummary | None = None,
-) -> None:
-    """Check a labels group: each label image it lists (not its labels), then the rules."""
+) -> dict[str, ImageSummary]:
+    """Check a labels group: each label image it lists (not its labels), then the rules.
+    Returns the label images' summaries by path (relative to the labels group)."""
     walk.visit_node(group.node, NodeKind.LABELS)
     listed = ome.get("labels")
     entries = [(("labels", i), p) for i, p in enumerate(listed)] if isinstance(
@@ -30,7 +31,8 @@ async def visit_labels(
         lambda p: images.visit_child_image(walk, join_node(group.node, p), label=True),
         walk.options.concurrency,
     )
-    ctx = LabelsContext(group.node, walk.version.id, ome, parent,
-                        dict(zip(paths, summaries, strict=True)))
+    found = dict(zip(paths, summaries, strict=True))
+    ctx = LabelsContext(group.node, walk.version.id, ome, parent, found)
     walk.findings.run_rules(Subject.LABELS_NODE, ctx, group.node,
                             location=(group.document, base))
+    return found
