@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from validator import versions as ngff
 
 Url = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+#: The three outcomes of a report (``validator.model.Report.verdict``).
+VerdictName = Literal["valid", "invalid", "incomplete"]
 
 if TYPE_CHECKING:
     NgffVersion = str
@@ -65,7 +67,16 @@ class ReportOut(BaseModel):
 
     report_version: str
     target: str
-    valid: bool
+    valid: bool = Field(description="Complete and conforming; never true for what was not "
+                        "checked.")
+    verdict: VerdictName = Field(
+        description="invalid: a failing finding was found; incomplete: none was, but not "
+        "everything was checked; valid: everything was checked and nothing failed.")
+    complete: bool = Field(description="Everything was checked: no limit stopped the walk, "
+                           "no check crashed.")
+    incomplete_reasons: list[str] = Field(description="Why the report is incomplete.")
+    notes: list[str] = Field(default_factory=list, description="How the target was read "
+                             "(the version's source, a metadata URL taken as its group).")
     strict: bool
     ngff_version: str | None
     zarr_format: int | None
@@ -106,7 +117,12 @@ class JobOut(BaseModel):
     started_at: str | None
     finished_at: str | None
     progress: ProgressOut
-    valid: bool | None = Field(description="The verdict, once done.")
+    valid: bool | None = Field(description="Complete and conforming, once done; never true for "
+                               "an incomplete report.")
+    verdict: VerdictName | None = Field(
+        default=None, description="valid, invalid or incomplete, once done.")
+    complete: bool | None = Field(default=None, description="Everything was checked (no "
+                                  "deadline, budget or crashed check stopped it), once done.")
     truncated: bool | None
     error: str | None = Field(description="Why there is no report (failed or cancelled).")
     error_type: Literal["could-not-validate", "cancelled", "interrupted", "internal"] | None

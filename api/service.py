@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from api import problems
 from api.jobs.models import Job, JobProgress, JobStatus
 from api.jobs.runner import ClientBusy, JobRunner, RunnerError, RunnerFull
-from api.models import JobCreated, JobOut, ProgressOut, ValidateRequest
+from api.models import JobCreated, JobOut, ProgressOut, ValidateRequest, VerdictName
 from api.problems import Problem
 from api.settings import Settings
 from validator.errors import FetchError, FetchRefused
@@ -116,6 +116,8 @@ def job_response(request: Request, job: Job, live: tuple[JobStatus, JobProgress]
         progress=ProgressOut(documents=progress.documents, known=progress.known,
                              findings=progress.findings, requests=progress.requests),
         valid=job.valid,
+        verdict=cast(VerdictName | None, job.verdict),  # Report.verdict's three words
+        complete=job.complete,
         truncated=job.truncated,
         error=job.error,
         error_type=None if job.error_type is None else job.error_type.value,

@@ -268,12 +268,12 @@ def test_could_not_validate_is_a_422_problem_and_a_failed_job(client: httpx.Clie
     url = data.url_for("no-such-dataset.zarr")
     problem = is_problem(client.post("/v1/validate", json={"url": url}), 422)
     assert problem["type"] == "/problems/could-not-validate"
-    assert "not a Zarr hierarchy" in problem["detail"]
+    assert f"404 Not Found at {url}" in problem["detail"]  # what was there: nothing
     failed = wait_for(client, problem["job"])
     assert failed["status"] == "failed" and failed["error_type"] == "could-not-validate"
     assert failed["error"] == problem["detail"]
     no_report = client.get(f"/v1/jobs/{problem['job']}/report")
-    assert "not a Zarr hierarchy" in is_problem(no_report, 409)["detail"]
+    assert "404 Not Found" in is_problem(no_report, 409)["detail"]
 
 
 # -- problems -----------------------------------------------------------------------------------

@@ -51,6 +51,43 @@ async def test_repository_round_trip(tmp_path: Path) -> None:
         await repo.ping()
 
 
+async def test_verdict_columns_are_added_to_an_older_database(tmp_path: Path) -> None:
+    """A database made before the three outcomes (no verdict/complete columns) is migrated on
+    open; its old rows read as "not recorded", new ones keep the outcome."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE jobs (id TEXT PRIMARY KEY, url TEXT NOT NULL, ngff_version TEXT, "
+        "strict INTEGER NOT NULL, client TEXT NOT NULL, owner TEXT NOT NULL, status TEXT NOT "
+        "NULL, created_at REAL NOT NULL, started_at REAL, finished_at REAL, documents INTEGER "
+        "NOT NULL DEFAULT 0, known INTEGER NOT NULL DEFAULT 0, findings INTEGER NOT NULL "
+        "DEFAULT 0, requests INTEGER NOT NULL DEFAULT 0, error TEXT, error_type TEXT, valid "
+        "INTEGER, truncated INTEGER, report TEXT);"
+        "INSERT INTO jobs (id, url, strict, client, owner, status, created_at, valid, "
+        "truncated) VALUES ('old', 'https://example.org/x.zarr', 0, 'c', 'o', 'done', 1.0, 1, 0);")
+    conn.commit()
+    conn.close()
+    for _ in range(2):  # a second open finds the columns there
+        repo = SqliteJobRepository(path)
+        await repo.open()
+        try:
+            old = await repo.get("old")
+            assert old is not None and old.valid is True
+            assert (old.verdict, old.complete) == (None, None)
+            job = _job("me")
+            await repo.create(job)
+            await repo.finish(job.id, JobStatus.DONE, at=2.0, progress=JobProgress(),
+                              report_json="{}", valid=False, truncated=True,
+                              verdict="incomplete", complete=False)
+            done = await repo.get(job.id)
+            assert done is not None
+            assert (done.valid, done.verdict, done.complete) == (False, "incomplete", False)
+        finally:
+            await repo.close()
+
+
 async def test_reaping_marks_only_dead_owners_jobs(tmp_path: Path) -> None:
     repo = SqliteJobRepository(tmp_path / "jobs.sqlite3")
     await repo.open()

@@ -181,6 +181,9 @@ def test_document_budget_gives_a_truncated_report(start: Callable[..., ServiceTh
         assert report["truncated"] is True
         assert any("40 documents" in line for line in report["skipped"])
         assert report["stats"]["documents"] <= 40
+        # A budget leaves the report incomplete: never valid, whatever was found so far.
+        assert report["complete"] is False and report["valid"] is False
+        assert any("40 documents" in r for r in report["incomplete_reasons"])
 
 
 def test_deadline_truncates_and_the_service_keeps_answering(
@@ -204,9 +207,12 @@ def test_deadline_truncates_and_the_service_keeps_answering(
         job = wait_for(c, job_id, timeout=15)
         assert c.get(f"/v1/jobs/{job_id}").json()["status"] == "done"
         assert job["truncated"] is True
+        assert (job["complete"], job["valid"], job["verdict"]) == (False, False, "incomplete")
         report = job["report"]
         assert report["truncated"] is True
         assert any("deadline" in line for line in report["skipped"]), report["skipped"]
+        assert report["complete"] is False and report["verdict"] == "incomplete"
+        assert any("deadline" in r for r in report["incomplete_reasons"])
 
 
 def test_requests_in_flight_per_host_are_capped(start: Callable[..., ServiceThread],

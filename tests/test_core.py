@@ -80,16 +80,27 @@ def test_http_requests_equal_the_documents_needed(plates: dict[str, Path], versi
     groups, rows, arrays = 1 + 4 + 8, 2, 16
     documents = (groups if version == "0.5" else 2 * groups) + rows + arrays
     assert report.stats.documents == documents
+    # Every field's labels group is looked for (no metadata names it): one 404 per field,
+    # zarr.json in v3, .zattrs in v2 (.zgroup only where that exists).
+    fields = 8
+    name = "zarr.json" if version == "0.5" else ".zattrs"
+    labels = {f"{root.name}/{well}/{field}/labels/{name}"
+              for well in ("A/1", "A/2", "B/1", "B/2") for field in (0, 1)}
+    assert all(stats.paths[path] == 1 for path in labels)
     if version == "0.5":
-        assert stats.not_found == 0  # no probing at all on a v3 plate
-        assert stats.requests == documents
+        assert stats.not_found == fields  # nothing else is looked for on a v3 plate
+        assert stats.requests == documents + fields
     else:
-        # At the root only: zarr.json (detects the format) and .zmetadata (consolidated
-        # metadata, asked for beside .zgroup and .zattrs); nothing else is missing.
-        assert stats.not_found == 2
-        assert stats.requests == documents + 2
+        # At the root: zarr.json (detects the format) and .zmetadata (consolidated metadata,
+        # asked for beside .zgroup and .zattrs); and the fields' labels groups.
+        assert stats.not_found == 2 + fields
+        assert stats.requests == documents + 2 + fields
         assert stats.paths[f"{root.name}/zarr.json"] == stats.paths[f"{root.name}/.zmetadata"] == 1
     assert report.stats.requests == stats.requests
+    with DataServer(root.parent) as server:
+        triage = validate(server.url_for(root.name), plate_labels=False)
+        assert server.stats.not_found == (0 if version == "0.5" else 2)
+    assert triage.valid and triage.skipped
 
 
 def test_forced_version_skips_format_detection(plates: dict[str, Path]) -> None:
@@ -97,7 +108,8 @@ def test_forced_version_skips_format_detection(plates: dict[str, Path]) -> None:
     with DataServer(root.parent) as server:
         report = validate(server.url_for(root.name), ngff_version="0.4")
         assert server.stats.paths[f"{root.name}/zarr.json"] == 0
-        assert server.stats.not_found == 1  # .zmetadata: this plate has no consolidated metadata
+        # .zmetadata (this plate has no consolidated metadata) and the 8 fields' labels groups
+        assert server.stats.not_found == 1 + 8
     assert report.valid
 
 
@@ -126,7 +138,7 @@ def test_zarr_group_target(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("tree", "message"),
     [
-        ({}, "no Zarr v2 metadata"),
+        ({}, "a directory with no Zarr metadata"),
         ({".zgroup": {"zarr_format": 2}, ".zattrs": {"foo": 1}}, "not an OME-Zarr"),
         ({"zarr.json": {"zarr_format": 3, "node_type": "group", "attributes": {}}},
          "not an OME-Zarr"),

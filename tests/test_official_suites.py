@@ -2,7 +2,9 @@
 
 They live beside the checkout in ``../shared/ngff`` (CI always has them; ``.ci/run`` fails
 without them). Set ``NGFF_REFERENCE_DIR`` to point elsewhere. Every case must agree with its
-expected verdict: non-strict suites as they are, ``strict_*`` suites with ``strict=True``.
+expected verdict: non-strict suites as they are, ``strict_*`` suites with ``strict=True``, except
+the listed 0.4/0.5 upstream errata (:data:`ERRATA`), where the case contradicts its own
+version's text.
 
 NGFF 0.6: the suite is ``dev/tests/attributes`` (0.6rc0; the release changed no normative
 text), one file per case with its verdict and strictness in ``_conformance``. Where a case
@@ -137,6 +139,21 @@ def _v06_example_cases() -> list[Any]:
     return cases
 
 
+#: Official cases whose expected verdict contradicts the text of their own version; we follow
+#: the text. Each entry: (case id, our verdict, why).
+ERRATA: dict[str, tuple[bool, str]] = {
+    "0.4/image_suite/valid/mismatch_axes_units.json": (
+        False,
+        "The 0.4 text: 'The length of the scale and translation array MUST be the same as the "
+        "length of axes'. This units test has 3 axes (t, y, x) and a 2-entry scale [0.13, 0.13], "
+        "incidental to what it tests; the 0.5 suite's copy of the same case has the scale fixed "
+        "to [1.0, 0.13, 0.13] (0.5/tests/image_suite.json, same 'formerly' name). yaozarrs and "
+        "ome-zarr-models reject it too. We report multiscales.transformations.length-matches-"
+        "axes (an error), so the case is invalid for us.",
+    ),
+}
+
+
 def _suite_cases() -> list[Any]:
     cases = []
     if not REFERENCE.is_dir():
@@ -147,8 +164,12 @@ def _suite_cases() -> list[Any]:
             strict = suite.name.startswith("strict_")
             for index, case in enumerate(data["tests"]):
                 name = case.get("formerly") or case.get("description") or str(index)
-                cases.append(pytest.param(version, strict, case["data"], case["valid"],
-                                          id=f"{version}/{suite.stem}/{name}"))
+                case_id = f"{version}/{suite.stem}/{name}"
+                expected = case["valid"]
+                if case_id in ERRATA:
+                    assert expected is not ERRATA[case_id][0], f"{case_id}: fixed upstream?"
+                    expected = ERRATA[case_id][0]
+                cases.append(pytest.param(version, strict, case["data"], expected, id=case_id))
     return cases
 
 
@@ -210,6 +231,21 @@ def test_official_06_case(name: str, strict: bool, data: Any, expected: bool) ->
 def test_official_06_example(name: str, strict: bool, document: Any, expected: bool) -> None:
     report = validate_document(document, version="0.6", strict=strict)
     assert report.valid is expected, _findings(report)
+
+
+def test_errata_are_official_cases_and_keep_their_reason() -> None:
+    ids = {param.id for param in SUITE_CASES}
+    for case_id, (_, why) in ERRATA.items():
+        assert case_id in ids, f"erratum {case_id} names no official case"
+        assert "MUST" in why and "0.5" in why
+
+
+def test_mismatch_axes_units_is_invalid_for_the_rule_the_text_states() -> None:
+    """The erratum's case fails for exactly one reason: the vector length rule, an error."""
+    case = next(p for p in SUITE_CASES if p.id == "0.4/image_suite/valid/mismatch_axes_units.json")
+    report = validate_document(case.values[2], version="0.4")
+    assert [(f.rule, f.severity.value) for f in report.errors] == [
+        ("multiscales.transformations.length-matches-axes", "error")]
 
 
 def test_official_material_counted() -> None:

@@ -74,6 +74,7 @@ def synthetic() -> Report:
         nodes=Counter({"image": 1, "array": 2}),
         truncated=True,
         skipped=["deadline of 1 s reached: 3 documents not read"],
+        incomplete_reasons=["the deadline of 1 s was reached before the walk ended"],
     )
 
 
@@ -201,16 +202,25 @@ def test_junit_strict_fails_warnings_too(plate_strict: Report) -> None:
     assert failed == {f.node or "/" for f in plate_strict.findings}
 
 
-def test_junit_valid_report_passes_and_truncation_is_skipped(image: Report) -> None:
+def test_junit_valid_report_passes_and_an_incomplete_one_is_an_error(image: Report) -> None:
     root = junit(image)
     assert root.attrib["failures"] == "0"
     assert "/" in cases_of(root)
     truncated = junit(synthetic())
-    skipped = cases_of(truncated)[NOT_CHECKED].find("skipped")
-    assert skipped is not None and "deadline" in (skipped.text or "")
-    assert truncated.attrib["skipped"] == "1"
+    error = cases_of(truncated)[NOT_CHECKED].find("error")
+    assert error is not None and "deadline" in (error.text or "")
+    assert truncated.attrib["errors"] == "1" and truncated.attrib["skipped"] == "0"
     failure = cases_of(truncated)["x/y"].find("failure")
     assert failure is not None and "\\x00" in failure.attrib["message"]  # escaped, still XML
+
+
+def test_junit_sampling_is_skipped_not_failed(image: Report) -> None:
+    sampled = Report.from_dict({**image.to_dict(), "skipped": ["plate /: 3 of 4 wells not "
+                                                                "checked (--sample-wells 1)"]})
+    root = junit(sampled)
+    skipped = cases_of(root)[NOT_CHECKED].find("skipped")
+    assert skipped is not None and "--sample-wells" in (skipped.text or "")
+    assert root.attrib["skipped"] == "1" and root.attrib["errors"] == "0"
 
 
 # -- conformance --------------------------------------------------------------------------------
@@ -285,3 +295,42 @@ def test_cli_conformance_when_the_target_cannot_be_validated(tmp_path: Path) -> 
     assert "could not validate" in result.stderr  # the usual one line on stderr as well
     plain = cli(str(tmp_path / "missing.zarr"), "--format", "json")
     assert plain.returncode == 2 and plain.stdout == ""  # other formats print nothing
+
+
+# -- three outcomes in every format -------------------------------------------------------------
+
+
+def incomplete_without_errors() -> Report:
+    """Nothing failing was found, but a crashed check left part of the data unchecked."""
+    return Report(target="p.zarr", ngff_version="0.5", zarr_format=3,
+                  nodes=Counter({"image": 1}),
+                  incomplete_reasons=["rule x.y crashed (KeyError): what it checks was not "
+                                      "checked where it crashed"])
+
+
+def test_every_format_says_incomplete_and_never_valid() -> None:
+    report = incomplete_without_errors()
+    assert report.verdict == "incomplete" and not report.valid and not report.complete
+    text = REPORTERS["text"]().render(report)
+    assert "INCOMPLETE p.zarr" in text and "VALID p.zarr" not in text
+    assert "crashed (KeyError)" in text and " so far" in text
+    data = json.loads(REPORTERS["json"]().render(report))
+    assert (data["valid"], data["complete"], data["verdict"]) == (False, False, "incomplete")
+    assert data["incomplete_reasons"] == report.incomplete_reasons
+    assert "INCOMPLETE" in REPORTERS["html"]().render(report)
+    run = json.loads(REPORTERS["sarif"]().render(report))["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert run["properties"]["complete"] is False and run["properties"]["valid"] is False
+    assert "crashed" in run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    assert junit(report).attrib["errors"] == "1"
+    verdict = json.loads(REPORTERS["conformance"]().render(report))
+    assert verdict["valid"] is False and verdict["message"].startswith("incomplete OME-NGFF 0.5")
+
+
+def test_text_summary_names_only_what_is_known() -> None:
+    report = Report(target="<stdin>", ngff_version=None, zarr_format=None,
+                    findings=[Finding("io.document.invalid-json", Severity.ERROR, "", "",
+                                      "not valid JSON: line 3, column 7: Expecting ':' "
+                                      "delimiter", "")])
+    text = REPORTERS["text"]().render(report)
+    assert "None" not in text and "NGFF version unknown" in text and "INVALID" in text

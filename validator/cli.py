@@ -1,7 +1,9 @@
 """``ome-zarr-validate``: the command line.
 
-Exit codes: 0 valid, 1 invalid, 2 could not validate (bad arguments, unreachable root, not
-OME-Zarr). Errors are one line on stderr, never a traceback.
+Exit codes: 0 valid, 1 invalid, 2 incomplete (a deadline, a budget or a crashed check left
+part of the dataset unchecked: the findings so far are reported) or could not validate (bad
+arguments, nothing at the URL, not OME-Zarr). Errors are one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from validator.walk import Progress
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_ERROR = 2
+#: An incomplete report exits like "could not validate": not everything was checked.
+EXIT_INCOMPLETE = EXIT_ERROR
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ome-zarr-validate",
         description=f"Validate an OME-Zarr (OME-NGFF {' / '.join(ngff.ids())}) dataset and "
         "report every violation.",
-        epilog="Exit status: 0 valid, 1 invalid, 2 could not validate. Many datasets: "
+        epilog="Exit status: 0 valid, 1 invalid, 2 incomplete (not everything was checked: "
+        "a deadline, a budget or a crashed check) or could not validate. Many datasets: "
         "ome-zarr-validate batch --help.",
     )
     parser.add_argument("target", nargs="?", help="URL or path of the dataset (http, https, "
@@ -76,10 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-document-size", type=int, default=32 * MiB, metavar="BYTES",
                         help="largest metadata document read (default 32 MiB)")
     parser.add_argument("--deadline", type=float, metavar="SECONDS",
-                        help="stop the walk after this long; the report is marked truncated")
-    parser.add_argument("--probe-plate-labels", action="store_true",
-                        help="also look for labels groups inside every field of a plate "
-                        "(one extra request per field)")
+                        help="stop the walk after this long; the report is incomplete (exit "
+                        "2) with the findings so far")
+    parser.add_argument("--no-plate-labels", action="store_true",
+                        help="triage: do not read the labels groups of plate fields (read by "
+                        "default, one request per field alongside its own); the report says "
+                        "they were not checked")
+    # Before labels of plate fields were read by default this flag asked for them: accepted,
+    # so that scripts using it keep working, and a no-op.
+    parser.add_argument("--probe-plate-labels", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-consolidated", action="store_true",
                         help="ignore consolidated metadata (.zmetadata, consolidated_metadata "
                         "in the root zarr.json) and read every document itself")
@@ -195,7 +205,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             max_document_bytes=args.max_document_size,
             deadline=args.deadline,
             storage_options=parse_storage_options(args.storage_option),
-            probe_plate_labels=args.probe_plate_labels,
+            plate_labels=not args.no_plate_labels,
             consolidated=not args.no_consolidated,
             verify_consolidated=args.verify_consolidated,
             sample_wells=args.sample_wells,
@@ -227,6 +237,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         if progress is not None:
             progress.clear()
     sys.stdout.write(render(report, args.format, sys.stdout, args))
+    return exit_code(report)
+
+
+def exit_code(report: Report) -> int:
+    """0 valid, 1 invalid, 2 incomplete: a report that did not check everything never passes,
+    and is not called invalid either when what stopped it was ours (a limit, a crash)."""
+    if not report.complete:
+        return EXIT_INCOMPLETE
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 
@@ -250,9 +268,9 @@ def _run_document(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CouldNotValidate(f"cannot read {args.document}: {exc.strerror or exc}") from None
     report = validate_document(data, version=args.ngff_version, strict=args.strict)
-    report.target = args.document
+    report.target = "<stdin>" if args.document == "-" else args.document
     sys.stdout.write(render(report, args.format, sys.stdout, args))
-    return EXIT_VALID if report.valid else EXIT_INVALID
+    return exit_code(report)
 
 
 def _could_not_validate(argv: Sequence[str] | None, reason: str) -> int:

@@ -7,6 +7,7 @@ Paths here are JSON tokens relative to the *attributes object* (``.zattrs`` in 0
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from validator import schemas
 from validator import versions as ngff
+from validator.errors import CouldNotValidate
 from validator.model import Finding, Report, Severity, pointer
 from validator.provenance import now, provenance
 from validator.rules import RULES, DocContext, Subject, Violation
@@ -24,6 +26,9 @@ from validator.rules.builtin import (
     DOCUMENT_TOO_DEEP,
     OME_VERSION_UNSUPPORTED,
     RULE_CRASHED,
+    VERSION_ABSENT,
+    crash_message,
+    crash_reason,
 )
 from validator.rules.registry import Rule, spec_url
 
@@ -43,6 +48,8 @@ class Issue:
     path: tuple[str | int, ...]
     message: str
     spec: str
+    #: Set when a check crashed: why the report is incomplete (``Report.mark_incomplete``).
+    incomplete: str | None = None
 
     def finding(self, node: str, document: str, base: str) -> Finding:
         return Finding(
@@ -62,7 +69,12 @@ def parse_json(data: bytes, max_depth: int) -> tuple[Any, str | None]:
         value = json.loads(data)
     except RecursionError:
         return None, f"JSON nested deeper than {max_depth} levels"
-    except (UnicodeDecodeError, ValueError) as exc:
+    except json.JSONDecodeError as exc:
+        # Line and column first: what a curator needs to find the defect in the file.
+        return None, f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except UnicodeDecodeError as exc:
+        return None, f"not valid JSON: not UTF-8 text (byte {exc.start}: {exc.reason})"
+    except ValueError as exc:
         return None, f"not valid JSON: {exc}"
     # Nesting cannot be deeper than the number of opening brackets (those inside strings
     # only add to the count): most documents need no walk at all.
@@ -163,7 +175,8 @@ def _run(
             yield _issue(rule, violation, prefix, version)
     except Exception as exc:  # a check must never take the run down with it
         log.exception("rule %s crashed", rule.id)
-        yield _builtin(RULE_CRASHED, prefix, f"rule {rule.id} could not run: {exc!r}", version)
+        crashed = _builtin(RULE_CRASHED, prefix, crash_message(rule.id, exc), version)
+        yield dataclasses.replace(crashed, incomplete=crash_reason(rule.id, exc))
 
 
 def _issue(rule: Rule, v: Violation, prefix: tuple[str | int, ...], version: str) -> Issue:
@@ -202,7 +215,16 @@ def validate_document(
 
     ``document`` is an attributes object as stored in ``.zattrs`` (0.4) or the ``attributes``
     of a ``zarr.json`` (0.5), or a whole ``zarr.json``; bytes or text are parsed as JSON.
-    Only checks that need this one document run (schemas and document rules).
+    Only checks that need this one document run (schemas and document rules). A document that
+    is not JSON (or not an object) is a finding. Raises :class:`CouldNotValidate` when there is
+    nothing to judge: no OME-NGFF metadata, an array's metadata, or a version that neither the
+    document nor ``version`` gives (an ``ome`` object without ``version``).
+
+    The version checked and how it was known are in ``report.notes``: declared by the
+    document, given (``version``), or inferred from the layout (OME keys at the top level of
+    the attributes are the 0.4 layout). A group of a walk whose ``ome`` object lacks a version
+    is read as the root's; here ``version`` plays the root's part, with the same finding
+    (``hierarchy.version.present``, a warning), so both modes judge the document alike.
     """
     started, clock = now(), time.monotonic()
     report = _validate_document(document, version, strict, max_depth=max_depth)
@@ -217,7 +239,7 @@ def _validate_document(
     *,
     max_depth: int,
 ) -> Report:
-    report = Report(target="<document>", ngff_version=version, zarr_format=None, strict=strict)
+    report = Report(target="<document>", ngff_version=None, zarr_format=None, strict=strict)
     base = ""
     if isinstance(document, bytes | str):
         raw = document.encode() if isinstance(document, str) else document
@@ -225,6 +247,7 @@ def _validate_document(
         if problem is not None:
             rule = DOCUMENT_TOO_DEEP if "deeper" in problem else DOCUMENT_INVALID_JSON
             report.findings.append(_builtin(rule, (), problem, version).finding("", "", ""))
+            report.ngff_version = version
             return report
         document = parsed
     if not isinstance(document, Mapping):
@@ -232,27 +255,76 @@ def _validate_document(
             _builtin(DOCUMENT_INVALID_JSON, (), "the document is not a JSON object", version)
             .finding("", "", "")
         )
+        report.ngff_version = version
         return report
     attributes: Mapping[str, Any] = document
+    _reject_array(document)
     if "zarr_format" in document and "node_type" in document:
         attrs = document.get("attributes", {})
         attributes = attrs if isinstance(attrs, Mapping) else {}
         base = "/attributes"
         zarr_format = document.get("zarr_format")
         report.zarr_format = zarr_format if isinstance(zarr_format, int) else None
-    detected = declared_version(attributes)
-    if detected is not None:
+    if not is_ome(attributes):
+        raise CouldNotValidate("no OME-NGFF metadata in this document (no ome object and none "
+                               f"of the keys {', '.join(OME_KEYS)})")
+    declared = declared_version(attributes)
+    if declared is not None:
         # "0.6rc0" and "0.6.dev3" name 0.6; an unknown tag stays as declared (unsupported).
-        release, _pre = ngff.resolve(detected)
-        detected = release.id if release is not None else detected
-    # Undeclared: an "ome" object means the metadata of a Zarr v3 release, else of a v2 one.
-    effective = version or detected or ngff.undeclared(3 if "ome" in attributes else 2).id
+        release, _pre = ngff.resolve(declared)
+        declared = release.id if release is not None else declared
+    has_ome_object = isinstance(attributes.get("ome"), Mapping)
+    inherited = False
+    if declared is not None and version is None:
+        effective = declared
+        report.notes.append(f"NGFF {declared}: declared by the document")
+    elif version is not None:
+        effective = version
+        how = "given (--ngff-version)"
+        if declared is not None and declared != version:
+            how += f"; the document declares {declared}"
+        elif declared is None and has_ome_object:
+            # The version comes from outside, as a walk's root gives it to its groups.
+            inherited = True
+        report.notes.append(f"NGFF {version}: {how}")
+    elif has_ome_object:
+        raise CouldNotValidate("the document's ome object declares no version (ome.version): "
+                               "give the version to check against (--ngff-version)")
+    else:
+        # OME keys at the top level of the attributes: the layout of the Zarr v2 releases.
+        effective = ngff.undeclared(2).id
+        report.notes.append(f"NGFF {effective}: inferred (the document declares no version; "
+                            "OME keys at the top level of the attributes are its layout)")
     report.ngff_version = effective
+    record = ngff.find(effective)
+    if inherited and record is not None and record.ome_key is not None:
+        report.findings.append(version_absent_issue(effective).finding("", "", base))
     for issue in check_attributes(attributes, effective):
+        if inherited and issue.rule == "ome.version.required":
+            continue
         report.findings.append(issue.finding("", "", base))
+        if issue.incomplete is not None:
+            report.mark_incomplete(issue.incomplete)
     report.stats.documents = 1
     report.sort()
     return report
+
+
+def version_absent_issue(version: str) -> Issue:
+    """``hierarchy.version.present``: an ``ome`` object without ``version``, read as
+    ``version`` (the root's in a walk, the given one for a single document)."""
+    return _builtin(VERSION_ABSENT, ("ome",), f"ome.version is missing; read as {version}",
+                    version)
+
+
+def _reject_array(document: Mapping[str, Any]) -> None:
+    """An array's metadata (a v3 array ``zarr.json``, a v2 ``.zarray``) has no OME metadata
+    to check: say what it is rather than judging it as attributes."""
+    if document.get("node_type") == "array":
+        raise CouldNotValidate("this is an array's metadata (zarr.json with node_type "
+                               "\"array\"): give a group's zarr.json or .zattrs")
+    if document.get("zarr_format") == 2 and {"shape", "dtype", "chunks"} <= document.keys():
+        raise CouldNotValidate("this is an array's metadata (.zarray): give a group's .zattrs")
 
 
 def builtin_spec(rule: Rule, version: str | None) -> str:

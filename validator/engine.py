@@ -18,6 +18,22 @@ from validator.provenance import now, provenance
 from validator.stores import NetworkPolicy, Store, describe_target, open_store
 from validator.walk import FindingCallback, NodeCallback, Progress, ProgressCallback, Walk
 
+#: Metadata documents whose URL stands for their group (a URL pasted from a browser).
+METADATA_DOCUMENTS = ("zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata")
+
+
+def group_of_metadata_url(target: str) -> tuple[str, str | None]:
+    """``(group, note)``: a URL or path ending in a metadata document's name stands for its
+    group (``.../plate.zarr/zarr.json`` → ``.../plate.zarr``), with a note saying so; any
+    other target is returned as it is, without a note."""
+    stripped = target.rstrip("/")
+    if stripped in METADATA_DOCUMENTS:  # a bare name: the current directory's document
+        stripped = f"./{stripped}"
+    head, sep, name = stripped.rpartition("/")
+    if not sep or name not in METADATA_DOCUMENTS or not head or head.endswith(":/"):
+        return target, None
+    return head, f"{target} names a metadata document ({name}): its group {head} was validated"
+
 
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
     if options is not None and overrides:
@@ -80,11 +96,17 @@ async def _walk(
     **overrides: Any,
 ) -> Report:
     opts = _options(options, overrides)
+    note = None
+    if store is None and isinstance(target, str):
+        target, note = group_of_metadata_url(target)
     name = describe_target(target)
 
     def walker(on: Store) -> Walk:
-        return Walk(on, opts, name, on_progress=on_progress, on_finding=on_finding,
+        walk = Walk(on, opts, name, on_progress=on_progress, on_finding=on_finding,
                     on_node=on_node, on_node_detail=on_node_detail, limiter=limiter)
+        if note is not None:
+            walk.report.notes.append(note)
+        return walk
 
     async def run(on: Store) -> Report:
         return await _run_walk(walker(on), on, opts)
@@ -135,9 +157,9 @@ async def _run_walk(walk: Walk, store: Store, opts: Options) -> Report:
     except TimeoutError:
         report = walk.report
         report.truncated = True
-        report.skipped.append(
-            f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
-        )
+        reason = f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
+        report.skipped.append(reason)
+        report.mark_incomplete(reason)
         report.stats.requests = store.stats.requests
         report.stats.bytes = store.stats.bytes
         report.sort()

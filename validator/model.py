@@ -198,6 +198,9 @@ class Report:
     incomplete_reasons: list[str] = field(default_factory=list)
     #: What produced the report (set by the engine; ``None`` for reports built by hand).
     provenance: Provenance | None = None
+    #: How the target was read, in words, for the summary: where the NGFF version came from
+    #: (declared, given, inferred), a metadata document's URL taken as its group, ...
+    notes: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -259,6 +262,7 @@ class Report:
             "zarr_format": self.zarr_format,
             "truncated": self.truncated,
             "skipped": list(self.skipped),
+            "notes": list(self.notes),
             "counts": self.counts(),
             "nodes": dict(sorted(self.nodes.items())),
             "stats": self.stats.to_dict(),
@@ -288,4 +292,5 @@ class Report:
             incomplete_reasons=list(data.get("incomplete_reasons", [])),
             provenance=(Provenance.from_dict(data["provenance"])
                         if data.get("provenance") else None),
+            notes=list(data.get("notes", [])),
         )

@@ -42,10 +42,15 @@ class Options:
     max_bytes: int | None = None
     deadline: float | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
-    #: Look for a ``labels`` group inside every field image of a plate. The plate metadata
-    #: does not name such groups, so finding them costs one request per field (a 404 where
-    #: there is none); standalone images are always checked for labels.
-    probe_plate_labels: bool = False
+    #: Read the ``labels`` group of every field image of a plate (a field is an image, and an
+    #: image's labels are part of the dataset). The plate metadata does not name such groups:
+    #: one read per field (a 404 where there is none), issued alongside the field's own
+    #: reads; free with consolidated metadata. ``False`` is a triage that skips them, and the
+    #: report's ``skipped`` says so.
+    plate_labels: bool = True
+    #: Deprecated (before plate_labels, the fields' labels were read only when this was set):
+    #: accepted and ignored, since they are read by default.
+    probe_plate_labels: bool | None = None
     #: Read the documents from the root's consolidated metadata when it has some (v2
     #: ``.zmetadata``, v3 ``consolidated_metadata`` in the root ``zarr.json``): one request
     #: for the whole tree. In Zarr v2, looking for ``.zmetadata`` costs one request at the root.

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import referencing
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]
 from referencing.jsonschema import DRAFT202012
 
 from validator import versions as ngff
@@ -227,6 +225,11 @@ class _CompiledSchema:
         self._places: dict[tuple[PathToken, ...], tuple[_Annotation, Mapping[str, Any]]] = {}
 
     def python_errors(self, attributes: Mapping[str, Any]) -> Iterator[_RawError]:
+        # python-jsonschema is imported here, when first needed: a run that jsonschema-rs
+        # serves in full never pays for its import (about 0.1 s of start-up).
+        from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+        from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]
+
         if self._python is None:
             self._python = Draft202012Validator(self.root, registry=registry())
         for error in self._python.iter_errors(attributes):
@@ -499,6 +502,8 @@ def _matches(contains: Any, items: list[Any]) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _contains_validator(contains: str) -> Any:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
+
     return Draft202012Validator(json.loads(contains))
 
 

@@ -247,6 +247,30 @@ class HttpStore:
                 return data, len(data)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
+    async def peek(self) -> Peek:
+        """GET the target URL itself (as given, without the trailing slash): its status, media
+        type and first bytes. Redirects are followed one hop at a time, vetted like reads."""
+        url = self.base_url.rstrip("/")
+        session = self._client()
+        async with asyncio.timeout(self.options.timeout):
+            for _hop in range(MAX_REDIRECTS + 1):
+                if self.policy is not None:
+                    self.policy.check_url(url)
+                self.stats.requests += 1
+                async with session.get(url, allow_redirects=False) as response:
+                    location = response.headers.get("Location")
+                    if response.status in (301, 302, 303, 307, 308) and location:
+                        url = urljoin(url, location)
+                        continue
+                    head = b""
+                    if response.status == 200:
+                        head = await response.content.read(PEEK_BYTES)
+                        self.stats.bytes += len(head)
+                    return Peek(url, response.status, "file" if response.status == 200 else "",
+                                response.headers.get("Content-Type", ""), head,
+                                response.content_length)
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
+
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int) -> bytes:
         declared = response.content_length
         if declared is not None and "Content-Encoding" not in response.headers:
@@ -276,6 +300,37 @@ def _range_total(content_range: str | None, url: str) -> int:
         raise FetchError(f"no usable Content-Range ({content_range!r}) in a partial answer "
                          f"from {url}")
     return int(total)
+
+
+@dataclass(frozen=True, slots=True)
+class Peek:
+    """What is at a target itself, for saying what was found when it is not a Zarr hierarchy:
+    ``status`` (HTTP status, or ``None`` elsewhere), ``kind`` ("file", "directory", "missing",
+    or "" when unknown), the media type when given, and the first bytes."""
+
+    url: str
+    status: int | None = None
+    kind: str = ""
+    content_type: str = ""
+    head: bytes = b""
+    size: int | None = None
+
+
+#: Bytes of a target read to tell what it is (zip signature, HTML, JSON).
+PEEK_BYTES = 512
+
+
+async def peek(store: Store) -> Peek | None:
+    """What is at the target of ``store`` (one request), or ``None`` when the store cannot
+    tell. Only called once the target turned out not to be a Zarr hierarchy."""
+    looker = getattr(store, "peek", None)
+    if looker is None:
+        return None
+    try:
+        result: Peek = await looker()
+    except (FetchError, OSError, TimeoutError):
+        return None
+    return result
 
 
 def _client_error() -> type[Exception]:
@@ -323,6 +378,26 @@ class FsspecStore:
             result = closer()
             if asyncio.iscoroutine(result):
                 await result
+
+    async def peek(self) -> Peek:
+        """Whether the root is a file (and its first bytes), a directory, or missing."""
+
+        def look() -> Peek:
+            fs, root, url = self.fs, self.root, self._display
+            if fs.isfile(root):
+                return Peek(url, kind="file", head=fs.cat_file(root, start=0, end=PEEK_BYTES),
+                            size=fs.size(root))
+            return Peek(url, kind="directory" if fs.isdir(root) else "missing")
+
+        if self._async:
+            # Async filesystems (s3, gcs, http) answer through their coroutine methods.
+            fs = self.fs
+            if await fs._isfile(self.root):
+                head = await fs._cat_file(self.root, start=0, end=PEEK_BYTES)
+                return Peek(self._display, kind="file", head=head)
+            kind = "directory" if await fs._isdir(self.root) else "missing"
+            return Peek(self._display, kind=kind)
+        return await asyncio.wait_for(asyncio.to_thread(look), self.options.timeout)
 
     async def get(self, key: str, max_bytes: int | None = None) -> bytes | None:
         path = self._path(key)

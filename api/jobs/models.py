@@ -66,6 +66,10 @@ class Job:
     error_type: ErrorType | None = None
     valid: bool | None = None
     truncated: bool | None = None
+    #: "valid", "invalid" or "incomplete" (Report.verdict), once done.
+    verdict: str | None = None
+    #: Everything was checked (Report.complete), once done.
+    complete: bool | None = None
     report_json: str | None = None
 
     @staticmethod

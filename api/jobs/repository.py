@@ -54,6 +54,8 @@ class JobRepository(Protocol):
         report_json: str | None = None,
         valid: bool | None = None,
         truncated: bool | None = None,
+        verdict: str | None = None,
+        complete: bool | None = None,
     ) -> None: ...
 
     async def add_nodes(self, job_id: str, nodes: Sequence[tuple[str, str]]) -> None:
@@ -121,7 +123,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_type TEXT,
     valid INTEGER,
     truncated INTEGER,
-    report TEXT
+    report TEXT,
+    verdict TEXT,
+    complete INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, owner);
 CREATE INDEX IF NOT EXISTS jobs_by_finish ON jobs (finished_at);
@@ -150,7 +154,10 @@ CREATE TABLE IF NOT EXISTS owners (
 
 _COLUMNS = ("id, url, ngff_version, strict, client, owner, status, created_at, started_at, "
             "finished_at, documents, known, findings, requests, error, error_type, valid, "
-            "truncated")
+            "truncated, verdict, complete")
+
+#: Columns added after the first release: a database made before them gets them on open.
+_ADDED_COLUMNS = (("verdict", "TEXT"), ("complete", "INTEGER"))
 
 _ADD_NODE = (
     "INSERT INTO job_nodes (job_id, parent, name, kind, sort_key, implied) "
@@ -208,6 +215,7 @@ class SqliteJobRepository:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.executescript(_SCHEMA)
+                _add_columns(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -277,14 +285,17 @@ class SqliteJobRepository:
         report_json: str | None = None,
         valid: bool | None = None,
         truncated: bool | None = None,
+        verdict: str | None = None,
+        complete: bool | None = None,
     ) -> None:
         await self._run(lambda c: c.execute(
             "UPDATE jobs SET status = ?, finished_at = ?, documents = ?, known = ?, "
             "findings = ?, requests = ?, error = ?, error_type = ?, report = ?, valid = ?, "
-            "truncated = ? WHERE id = ?",
+            "truncated = ?, verdict = ?, complete = ? WHERE id = ?",
             (status.value, at, progress.documents, progress.known, progress.findings,
              progress.requests, error, None if error_type is None else error_type.value,
-             report_json, _bool_in(valid), _bool_in(truncated), job_id),
+             report_json, _bool_in(valid), _bool_in(truncated), verdict, _bool_in(complete),
+             job_id),
         ))
 
     # -- nodes -------------------------------------------------------------------------------
@@ -392,7 +403,6 @@ class SqliteJobRepository:
 
         return await self._run(delete)
 
-
     async def delete(self, job_id: str) -> bool:
         def remove(conn: sqlite3.Connection) -> bool:
             with _transaction(conn):
@@ -404,6 +414,21 @@ class SqliteJobRepository:
             return bool(cursor.rowcount)
 
         return await self._run(remove)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Add the columns a database made by an earlier version lacks (ALTER TABLE ... ADD
+    COLUMN: existing rows get NULL, read as "not recorded"). Another process may add them at
+    the same moment: a duplicate column is what it wanted."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+    for name, kind in _ADDED_COLUMNS:
+        if name in present:
+            continue
+        try:
+            conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
 
 
 @contextlib.contextmanager
@@ -464,5 +489,7 @@ def _job(row: Sequence[Any]) -> Job:
         error_type=None if row[15] is None else ErrorType(row[15]),
         valid=_bool_out(row[16]),
         truncated=_bool_out(row[17]),
-        report_json=row[18] if len(row) > 18 else None,
+        verdict=row[18],
+        complete=_bool_out(row[19]),
+        report_json=row[20] if len(row) > 20 else None,
     )

@@ -388,6 +388,8 @@ class AsyncioJobRunner:
         report_json: str | None = None
         valid: bool | None = None
         truncated: bool | None = None
+        verdict: str | None = None
+        complete: bool | None = None
         try:
             assert self._slots is not None
             async with self._slots:
@@ -402,6 +404,7 @@ class AsyncioJobRunner:
                         on_node_detail=lambda d: self._on_node(handle, d))
             report_json = json.dumps(report.to_dict())
             valid, truncated = report.valid, report.truncated
+            verdict, complete = report.verdict, report.complete
             handle.progress = JobProgress(
                 documents=report.stats.documents,
                 known=max(handle.progress.known, report.stats.documents),
@@ -443,7 +446,7 @@ class AsyncioJobRunner:
                 await self.repository.finish(
                     handle.job_id, status, at=time.time(), progress=handle.progress,
                     error=error, error_type=error_type, report_json=report_json, valid=valid,
-                    truncated=truncated,
+                    truncated=truncated, verdict=verdict, complete=complete,
                 )
             except Exception:
                 log.exception("could not save the outcome of job %s", handle.job_id)

@@ -225,7 +225,10 @@
   }
 
   function showSummary(job, report) {
-    const verdict = report.verdict || (report.valid ? "valid" : "invalid");
+    // A report that did not check everything is "incomplete" whatever it found so far (the
+    // CLI exits 2); reports saved before the outcome existed have no verdict.
+    const verdict = report.complete === false ? "incomplete"
+      : report.verdict || (report.valid ? "valid" : "invalid");
     const [badgeText, words] = VERDICTS[verdict] || VERDICTS.invalid;
     $("verdict").replaceChildren(el("span", { class: `badge ${verdict}` }, badgeText),
       words, report.ngff_version && verdict !== "incomplete" ? ` ${report.ngff_version}` : "",
@@ -271,6 +274,11 @@
     if (skipped.length) {
       parts.push(el("strong", { text: report.truncated && !reasons.length ? "Incomplete: the walk stopped at a limit." : "Not checked:" }),
         el("ul", null, ...skipped.map((s) => el("li", { text: s }))));
+    }
+    const notes = report.notes || [];
+    if (notes.length) {
+      parts.push(el("strong", { text: "Notes:" }),
+        el("ul", null, ...notes.map((s) => el("li", { text: s }))));
     }
     notice.hidden = !parts.length;
     notice.replaceChildren(...parts);

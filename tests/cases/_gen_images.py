@@ -369,8 +369,6 @@ def write_document_cases(written: set[Path]) -> None:
             ome = clean_ome(version)
             mutate(ome, version)
             level = severity
-            if rule == "multiscales.transformations.length-matches-axes" and version == "0.4":
-                level = "warning"  # see the rule: 0.4 reports it as a warning
             expect = {"rule": rule, "node": "", "pointer": doc_pointer(version, *tokens),
                       "severity": level}
             written.add(write_case(rule, f"fail-{version}-{what}", version, {

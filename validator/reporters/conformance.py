@@ -31,18 +31,23 @@ def summary(report: Report) -> str:
     counts = report.counts()
     tally = f"{_plural(counts['error'], 'error')}, {_plural(counts['warning'], 'warning')}"
     strict = " (strict)" if report.strict else ""
-    truncated = "; incomplete: " + "; ".join(report.skipped) if report.truncated else ""
+    truncated = "; not checked: " + "; ".join(report.skipped) if report.truncated else ""
     if report.valid:
-        return f"valid {checked}{strict}: {tally}{truncated}"
+        sampled = "; sampled: " + "; ".join(report.skipped) if report.skipped else ""
+        return f"valid {checked}{strict}: {tally}{sampled}"
     problems = _failing(report)
-    listed = "; ".join(
-        f"{f.rule} at {f.node or '/'}"
-        + (f" {f.document}#{f.pointer}" if f.document else f" {f.pointer}" if f.pointer else "")
-        + f": {f.message}"
-        for f in problems[:MAX_LISTED]
-    )
+    if not report.complete:
+        reasons = "; ".join(report.incomplete_reasons) or "a limit stopped the walk"
+        listed = "".join(f"; {_describe(f)}" for f in problems[:MAX_LISTED])
+        return f"incomplete {checked}{strict}: {reasons}; {tally} so far{listed}{truncated}"
+    listed = "; ".join(_describe(f) for f in problems[:MAX_LISTED])
     more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
     return f"invalid {checked}{strict}: {tally}: {listed}{more}{truncated}"
+
+
+def _describe(f: Finding) -> str:
+    where = f" {f.document}#{f.pointer}" if f.document else f" {f.pointer}" if f.pointer else ""
+    return f"{f.rule} at {f.node or '/'}{where}: {f.message}"
 
 
 def verdict(valid: bool, message: str) -> dict[str, Any]:

@@ -67,7 +67,9 @@ def _counts(finding_list: list[Finding]) -> str:
 
 
 def _summary(report: Report) -> str:
-    verdict = report.verdict
+    # Incomplete first: a report that did not check everything is never shown as a verdict
+    # on the whole dataset (its findings so far are listed below).
+    verdict = "incomplete" if not report.complete else report.verdict
     prov = provenance.of(report)
     counts = report.counts()
     rows = "".join(
@@ -91,12 +93,16 @@ def _summary(report: Report) -> str:
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in meta)
     notice = ""
-    if report.incomplete_reasons:
-        items = "".join(f"<li>{_e(r)}</li>" for r in report.incomplete_reasons)
+    if not report.complete:
+        reasons = "".join(f"<li>{_e(r)}</li>" for r in report.incomplete_reasons)
         notice += ('<div class="notice" role="note"><strong>Incomplete: not everything was '
-                   f"checked</strong><ul>{items}</ul></div>")
+                   f"checked</strong><ul>{reasons}</ul></div>")
+    if report.notes:
+        notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
+        notice += f'<div class="notice" role="note"><strong>Notes</strong><ul>{notes}</ul></div>'
     if report.skipped:
-        title = "Incomplete: the walk stopped at a limit" if report.truncated else "Not checked"
+        title = ("Not checked: the walk stopped at a limit" if report.truncated
+                 else "Not checked (sampled)")
         items = "".join(f"<li>{_e(s)}</li>" for s in report.skipped)
         notice += f'<div class="notice" role="note"><strong>{title}</strong><ul>{items}</ul></div>'
     return (

@@ -4,8 +4,8 @@ One ``<testsuite>`` per report (named by the target) whose ``<properties>`` carr
 and NGFF versions, the verdict and the node counts. One ``<testcase>`` per node that has
 findings (named by its path, ``/`` for the root, which is always present): a ``<failure>`` lists
 the node's errors (and warnings with ``strict``), ``<system-out>`` the findings that do not
-fail. The nodes without findings are one passing ``(other nodes)`` case; a truncated walk adds a
-skipped ``(not checked)`` case.
+fail. The nodes without findings are one passing ``(other nodes)`` case. An incomplete report
+adds a ``(not checked)`` case in error (the reasons); a sampled one a skipped ``(not checked)``.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def _properties(suite: ET.Element, report: Report) -> None:
         ("report.target", report.target),
         ("report.verdict", report.verdict),
         ("report.valid", report.valid),
+        ("report.verdict", report.verdict),
+        ("report.complete", report.complete),
+        *((f"report.incomplete_reason.{i}", r) for i, r in enumerate(report.incomplete_reasons)),
         ("report.strict", report.strict),
         ("report.truncated", report.truncated),
         ("ngff.version", report.ngff_version or ""),
@@ -122,15 +125,25 @@ class JUnitReporter(Reporter):
             case = ET.SubElement(suite, "testcase", classname=xml_text(report.target),
                                  name=OTHER_NODES, time="0")
             ET.SubElement(case, "system-out").text = f"{others} more nodes, without findings"
-        skipped = 0
-        if report.truncated:
+        skipped = errors = 0
+        if not report.complete:
+            # Not everything was checked: an error case (the run, not the data, failed), so CI
+            # never shows an incomplete report as a pass.
+            tests, errors = tests + 1, 1
+            case = ET.SubElement(suite, "testcase", classname=xml_text(report.target),
+                                 name=NOT_CHECKED, time="0")
+            reasons = report.incomplete_reasons or ["the walk stopped at a limit"]
+            error = ET.SubElement(case, "error", type="incomplete",
+                                  message=xml_text(f"incomplete: {reasons[0]}"))
+            error.text = xml_text("\n".join([*reasons, *report.skipped]))
+        elif report.skipped:
             tests, skipped = tests + 1, 1
             case = ET.SubElement(suite, "testcase", classname=xml_text(report.target),
                                  name=NOT_CHECKED, time="0")
-            ET.SubElement(case, "skipped", message="the walk stopped at a limit").text = (
+            ET.SubElement(case, "skipped", message="sampled: not every node was checked").text = (
                 xml_text("\n".join(report.skipped))
             )
-        counts = {"tests": str(tests), "failures": str(failures), "errors": "0",
+        counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors),
                   "skipped": str(skipped), "time": seconds}
         for element in (root, suite):
             element.attrib.update(counts)

@@ -110,11 +110,17 @@ def _result(finding: Finding, report: Report, index: int) -> dict[str, Any]:
 
 def _invocation(report: Report, prov: Provenance) -> dict[str, Any]:
     invocation: dict[str, Any] = {
-        "executionSuccessful": True,
+        # An incomplete run did not do all it was asked: not a successful execution.
+        "executionSuccessful": report.complete,
         "properties": {"truncated": report.truncated, "skipped": list(report.skipped),
                        "complete": report.complete,
-                       "incompleteReasons": list(report.incomplete_reasons)},
+                       "incompleteReasons": list(report.incomplete_reasons),
+                       "notes": list(report.notes)},
     }
+    if not report.complete:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": f"incomplete: {reason}"}}
+            for reason in report.incomplete_reasons or ["a limit stopped the walk"]]
     end = provenance.finished_at(prov)
     if prov.started_at is not None and end is not None:
         invocation["startTimeUtc"] = _utc(prov.started_at)
@@ -155,6 +161,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             "target": report.target,
             "valid": report.valid,
             "verdict": report.verdict,
+            "complete": report.complete,
             "strict": report.strict,
             "ngffVersion": report.ngff_version,
             "zarrFormat": report.zarr_format,

@@ -97,13 +97,17 @@ class TextReporter(Reporter):
 
     def verdict_line(self, report: Report) -> str:
         """``VALID target — NGFF 0.5, Zarr v3: 0 errors, 2 warnings, 0 infos``."""
-        word = report.verdict.upper()
-        head = self.styled(word, _VERDICT_STYLE.get(report.verdict, "bold"))
+        # A report that did not check everything says INCOMPLETE, whatever it found so far
+        # (the exit status is 2 then); sampling the user asked for says "sampled".
+        outcome = report.verdict if report.complete else "incomplete"
+        head = self.styled(outcome.upper(), _VERDICT_STYLE.get(outcome, "bold"))
         version = f"NGFF {report.ngff_version or 'unknown'}"
         zarr = f", Zarr v{report.zarr_format}" if report.zarr_format else ""
         strict = " (strict)" if report.strict else ""
-        line = (f"{head} {report.target} — {version}{zarr}{strict}: "
-                f"{severity_counts(report.counts())}")
+        sampled = " (sampled)" if report.complete and report.skipped else ""
+        so_far = "" if report.complete else " so far"
+        line = (f"{head} {report.target} — {version}{zarr}{strict}{sampled}: "
+                f"{severity_counts(report.counts())}{so_far}")
         if self.quiet and not report.complete:
             reasons = report.incomplete_reasons or report.skipped
             line += f"; not everything was checked: {'; '.join(reasons)}"
@@ -115,11 +119,12 @@ class TextReporter(Reporter):
             f"{node_counts(report.nodes)}; {plural(stats.documents, 'document')} read in "
             f"{plural(stats.requests, 'request')}, {stats.seconds:.2f} s"
         ]
+        lines.extend(self.styled(note, "dim") for note in report.notes)
         for reason in report.incomplete_reasons:
             lines.append(f"{self.styled('incomplete:', 'yellow')} {reason}")
         for line in report.skipped:
-            if line in report.incomplete_reasons:
-                continue
+            if any(reason in line for reason in report.incomplete_reasons):
+                continue  # said once, above
             label = "truncated:" if report.truncated else "not checked:"
             lines.append(f"{self.styled(label, 'yellow')} {line}")
         provenance = report.provenance

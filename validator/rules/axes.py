@@ -81,7 +81,7 @@ def axes_name_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     Compared by name, so axes that differ otherwise (say in type or unit) count too."""
     for i, axes in iter_axes(multiscales):
         for k, name, first in repeated_entries(axes, "name", kind=str, skip_copies=False):
-            yield Violation(f"axis name {name!r} is already the name of axis {first}",
+            yield Violation(f"axis name {name!r} is already used by axes[{first}]",
                             (i, "axes", k, "name"))
 
 

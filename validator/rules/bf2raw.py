@@ -458,7 +458,7 @@ def series_paths_unique(series: Any, ctx: DocContext) -> Iterator[Violation]:
             continue
         key = _key(path)
         if key in first:
-            yield Violation(f"series entry {path!r} names the same group as entry {first[key]}",
+            yield Violation(f"series entry {path!r} names the same group as series[{first[key]}]",
                             (i,))
         else:
             first[key] = i

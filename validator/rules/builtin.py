@@ -107,8 +107,24 @@ ZARR_FORMAT = declare(
 )
 RULE_CRASHED = declare(
     "engine.rule-crashed",
-    severity=Severity.INFO,
+    severity=Severity.ERROR,
     anchor="metadata",
-    summary="A check could not run on this document (reported, never raised).",
+    summary="A check crashed instead of giving its answer: an error naming the rule and the "
+    "exception, and the report is incomplete (what the check covers was not checked).",
     versions=_EVERY,
 )
+
+
+def crash_message(rule_id: str, exc: BaseException) -> str:
+    """The message of an ``engine.rule-crashed`` finding: the rule and the exception type."""
+    detail = str(exc)
+    detail = f": {detail}" if detail else ""
+    return (f"rule {rule_id} crashed ({type(exc).__name__}{detail}): what it checks was not "
+            "checked here")
+
+
+def crash_reason(rule_id: str, exc: BaseException) -> str:
+    """Why a report with a crashed rule is incomplete: one line per rule and exception type
+    (however many nodes it crashed on; the ``engine.rule-crashed`` findings name them)."""
+    return (f"rule {rule_id} crashed ({type(exc).__name__}): what it checks was not checked "
+            "where it crashed (see the engine.rule-crashed findings)")

@@ -39,8 +39,8 @@ def colors_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator[Vio
     duplicates too; JSON Schema's ``uniqueItems`` could only see exact copies."""
     colors = image_label.get("colors") if isinstance(image_label, Mapping) else None
     for i, value, first in repeated_entries(colors, "label-value", kind=int, skip_copies=False):
-        yield Violation(f"label-value {value} is already the label-value of colors entry "
-                        f"{first}", ("colors", i, "label-value"))
+        yield Violation(f"label-value {value} is already used by colors[{first}]",
+                        ("colors", i, "label-value"))
 
 
 @rule(
@@ -62,8 +62,8 @@ def properties_label_value_unique(image_label: Any, ctx: DocContext) -> Iterator
     properties = image_label.get("properties") if isinstance(image_label, Mapping) else None
     for i, value, first in repeated_entries(properties, "label-value", kind=int,
                                             skip_copies=False):
-        yield Violation(f"label-value {value} is already the label-value of properties entry "
-                        f"{first}", ("properties", i, "label-value"))
+        yield Violation(f"label-value {value} is already used by properties[{first}]",
+                        ("properties", i, "label-value"))
 
 
 @rule(

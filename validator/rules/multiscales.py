@@ -181,7 +181,7 @@ def dataset_path_unique(multiscales: Any, ctx: DocContext) -> Iterator[Violation
             continue
         datasets = ms.get("datasets")
         for j, path, first in repeated_entries(datasets, "path", kind=str, skip_copies=False):
-            yield Violation(f"dataset path {path!r} is already the path of dataset {first}",
+            yield Violation(f"dataset path {path!r} is already used by datasets[{first}]",
                             (i, "datasets", j, "path"))
 
 

@@ -86,7 +86,7 @@ def _wells(plate: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
 def _unique_names(plate: Any, key: str, what: str) -> Iterator[Violation]:
     entries = plate.get(key) if isinstance(plate, Mapping) else None
     for i, name, first in repeated_entries(entries, "name", kind=str, skip_copies=False):
-        yield Violation(f"{what} name {name!r} is already the name of {what} {first}",
+        yield Violation(f"{what} name {name!r} is already used by {key}[{first}]",
                         (key, i, "name"))
 
 
@@ -326,7 +326,7 @@ def wells_path_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     Compared by path, so wells that differ otherwise (e.g. in their indices) count too."""
     wells = plate.get("wells") if isinstance(plate, Mapping) else None
     for i, path, first in repeated_entries(wells, "path", kind=str, skip_copies=False):
-        yield Violation(f"well path {path!r} is already the path of well {first}",
+        yield Violation(f"well path {path!r} is already used by wells[{first}]",
                         ("wells", i, "path"))
 
 
@@ -347,7 +347,7 @@ def acquisitions_id_unique(plate: Any, ctx: DocContext) -> Iterator[Violation]:
     view can refer to."""
     acquisitions = plate.get("acquisitions") if isinstance(plate, Mapping) else None
     for i, ident, first in repeated_entries(acquisitions, "id", kind=int, skip_copies=False):
-        yield Violation(f"acquisition id {ident} is already the id of acquisition {first}",
+        yield Violation(f"acquisition id {ident} is already the id of acquisitions[{first}]",
                         ("acquisitions", i, "id"))
 
 

@@ -39,7 +39,7 @@ def images_path_unique(well: Any, ctx: DocContext) -> Iterator[Violation]:
     Compared by path, so fields that differ otherwise (e.g. in their acquisition) count too."""
     images = well.get("images") if isinstance(well, Mapping) else None
     for i, path, first in repeated_entries(images, "path", kind=str, skip_copies=False):
-        yield Violation(f"field path {path!r} is already the path of field {first}",
+        yield Violation(f"field path {path!r} is already used by images[{first}]",
                         ("images", i, "path"))
 
 

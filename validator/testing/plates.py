@@ -38,6 +38,7 @@ __all__ = [
     "describe_downscaling",
     "row_names",
     "write_image",
+    "write_labels",
     "write_plate",
 ]
 
@@ -403,6 +404,55 @@ def write_image(
         files.extend((f"{directory}/{doc}", data) for doc, data in docs.items())
     _write_files(files, dirs)
     return [os.path.relpath(path, base) for path, _ in files]
+
+
+def write_labels(
+    image: str | os.PathLike[str],
+    *,
+    version: Version,
+    names: Sequence[str],
+    level_shapes: Sequence[Sequence[int]],
+    axes: Sequence[str] | None = None,
+    dtype: str = "uint32",
+    pixel_size: Mapping[str, float] | None = None,
+    units: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write a ``labels`` group inside the image group ``image``, with one label image per
+    name (levels ``s0..`` of ``level_shapes``, integer ``dtype``, one color per label image,
+    ``source.image`` pointing back at ``image``), as ome-zarr-py writes them (but with the
+    NGFF version on the labels group, which ome-zarr-py leaves out in 0.5). Returns the label
+    images' directories."""
+    image = Path(image)
+    shapes = [tuple(shape) for shape in level_shapes]
+    axes = tuple(axes) if axes is not None else DEFAULT_AXES[len(shapes[0])]
+    files: list[tuple[str, bytes]] = []
+    dirs = [os.fspath(image / "labels")]
+    files.extend((os.fspath(image / "labels" / k), v)
+                 for k, v in _group_docs(version, "labels", list(names)).items())
+    written = []
+    for name in names:
+        label_dir = image / "labels" / name
+        written.append(label_dir)
+        docs = _image_docs(version, axes, shapes, None, np.dtype(dtype), pixel_size or {},
+                           units or {}, name)
+        image_label: dict[str, Any] = {
+            "colors": [{"label-value": 1, "rgba": [255, 0, 0, 255]}],
+            "source": {"image": "../../"},
+        }
+        if version == "0.4":
+            image_label["version"] = version
+        for rel, rel_docs in docs.items():
+            directory = label_dir / rel if rel else label_dir
+            dirs.append(os.fspath(directory))
+            for doc_name, data in rel_docs.items():
+                if not rel and doc_name in (".zattrs", "zarr.json"):
+                    doc = json.loads(data)
+                    ome = doc if version == "0.4" else doc["attributes"]["ome"]
+                    ome["image-label"] = image_label
+                    data = _dumps(doc)
+                files.append((os.fspath(directory / doc_name), data))
+    _write_files(files, dirs)
+    return written
 
 
 def describe_downscaling(root: Path, version: str, images: list[str]) -> None:

@@ -14,7 +14,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from validator import versions as ngff
-from validator.document import check_attributes, declared_version, is_ome, ome_metadata
+from validator.document import (
+    check_attributes,
+    declared_version,
+    is_ome,
+    ome_metadata,
+    version_absent_issue,
+)
 from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
 from validator.limiter import Limiter
 from validator.model import NodeKind, Report, Severity, pointer
@@ -26,7 +32,7 @@ from validator.walk.findings import FindingCallback, Findings
 from validator.walk.layout import Group, Layout
 from validator.walk.reading import ProgressCallback, Reader
 from validator.walk.visitors import visit_group
-from validator.zarrmeta import V2_ARRAY, V3_METADATA
+from validator.zarrmeta import V2_ARRAY, V2_GROUP, V3_METADATA
 
 #: Called once for each node the walk visits, with its path ("" = root) and kind.
 NodeCallback = Callable[[str, NodeKind], None]
@@ -60,6 +66,7 @@ class Walk:
         self.reader.keep_documents = on_node_detail is not None
         self.fields_skipped = 0  # options.fields == "first": fields not visited
         self.fields_skipped_wells = 0
+        self.labels_skipped = 0  # options.plate_labels off: fields whose labels were not read
 
     @property
     def version(self) -> ngff.SpecVersion:
@@ -108,13 +115,15 @@ class Walk:
         absent = bool(group.node) and declared is None and group.zarr_format == 3 and (
             isinstance(group.attributes.get("ome"), Mapping))
         if absent:
-            self.findings.add_builtin(B.VERSION_ABSENT, group.node, group.document,
-                                      group.base + "/ome",
-                                      f"ome.version is missing; read as {current}")
+            # The same finding as --document's for an ome object given its version.
+            self.findings.add(version_absent_issue(current).finding(group.node, group.document,
+                                                                    group.base))
         for issue in check_attributes(group.attributes, version, group.node):
             if absent and issue.rule == "ome.version.required":
                 continue
             self.findings.add(issue.finding(group.node, group.document, group.base))
+            if issue.incomplete is not None:
+                self.report.mark_incomplete(issue.incomplete)
         ome, prefix = ome_metadata(group.attributes, version)
         return version, ome, group.base + pointer(*prefix)
 
@@ -127,7 +136,12 @@ class Walk:
         except BudgetExceeded as exc:
             self.report.truncated = True
             self.report.skipped.append(f"walk stopped early: {exc}")
+            self.report.mark_incomplete(f"{exc}: the walk stopped before the end")
         finally:
+            if self.labels_skipped:
+                self.report.skipped.append(
+                    f"labels: the labels groups of {self.labels_skipped} plate field images "
+                    "were not checked (--no-plate-labels: not even looked for)")
             if self.fields_skipped:
                 self.report.skipped.append(
                     f"fields: {self.fields_skipped} field images not checked (--fields first: "
@@ -181,12 +195,14 @@ class Walk:
         except FetchError as exc:
             raise CouldNotValidate(str(exc)) from None
         if root is None:
-            raise CouldNotValidate(
-                f"no Zarr {'v3' if fmt == 3 else 'v2'} metadata at {self.store.url('')}: "
-                "not a Zarr hierarchy (or not reachable)"
-            )
+            raise CouldNotValidate(await self._no_root_group(fmt))
         if "" in self.layout.array_nodes:
             raise CouldNotValidate("the root is a Zarr array, not an OME-Zarr group")
+        if not root.readable and self._root_is_malformed():
+            # A root document that is not JSON (or not an object) is a defect of the dataset,
+            # reported with its line and column: the report is invalid, not "could not
+            # validate". Nothing below it can be found.
+            return
         if not is_ome(root.attributes):
             if any(f.rule == B.DOCUMENT_TOO_LARGE.id and f.node == ""
                    for f in self.report.findings):
@@ -216,6 +232,30 @@ class Walk:
                 f"NGFF {record.id} must be stored as Zarr v{record.zarr_format}, "
                 f"found Zarr v{fmt}")
         await visit_group(self, root)
+
+    def _root_is_malformed(self) -> bool:
+        """Whether the root's metadata was read but is malformed (not a failed read)."""
+        malformed = {B.DOCUMENT_INVALID_JSON.id, B.DOCUMENT_TOO_DEEP.id}
+        return any(f.node == "" and f.rule in malformed for f in self.report.findings)
+
+    async def _no_root_group(self, fmt: int) -> str:
+        """Why there is no dataset at the root: the other Zarr format's metadata, when a
+        forced version looked for the wrong one, else what is there instead (never a format
+        the target does not have)."""
+        forced = self.options.ngff_version
+        if forced is not None:
+            other, name = (3, V3_METADATA) if fmt == 2 else (2, V2_GROUP)
+            try:
+                found = await self.store.get(name)
+            except FetchError:
+                found = None
+            if found is not None:
+                return (f"{self.store.url('')} is Zarr v{other} ({name}), but NGFF {forced} "
+                        f"(--ngff-version) is stored as Zarr v{fmt}: nothing to check as "
+                        f"{forced}")
+        from validator.diagnose import no_hierarchy  # only on this path
+
+        return await no_hierarchy(self.store)
 
 
 def _release(tag: str | None) -> str | None:

@@ -77,8 +77,10 @@ class Findings:
                 for violation in rule.check(ctx):
                     self._add_violation(rule, violation, node, location)
             except Exception as exc:  # a check must never take the walk down with it
+                # ...nor pass for a check that was made: an error, and the report incomplete.
                 self.add_builtin(B.RULE_CRASHED, node, location[0], location[1],
-                                 f"rule {rule.id} could not run: {exc!r}")
+                                 B.crash_message(rule.id, exc))
+                self.report.mark_incomplete(B.crash_reason(rule.id, exc))
 
     def _add_violation(
         self, rule: Rule, v: Violation, node: str, location: tuple[str, str]

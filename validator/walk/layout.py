@@ -83,7 +83,7 @@ class Layout:
         read_json = self.reader.read_json
         add_builtin = self.findings.add_builtin
         if self.zarr_format == 3:
-            doc, exists = await read_json(node, V3_METADATA)
+            doc, exists = await read_json(node, V3_METADATA, probe=probe)
             if not exists:
                 return None
             if doc is not None and doc.get("node_type") == "array":
@@ -93,7 +93,7 @@ class Layout:
                 return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
             return self._v3_group(node, doc)
         if probe:
-            zattrs, attrs_exist = await read_json(node, V2_ATTRS)
+            zattrs, attrs_exist = await read_json(node, V2_ATTRS, probe=True)
             if not attrs_exist:
                 return None
             zgroup, group_exists = await read_json(node, V2_GROUP)

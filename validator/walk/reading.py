@@ -180,24 +180,30 @@ class Reader:
             self.findings.add_builtin(RULES[exc.rule], node, name, "", str(exc))
             return None, True
 
-    async def read_json(self, node: str, name: str) -> tuple[Any, bool]:
+    async def read_json(self, node: str, name: str, *, probe: bool = False) -> tuple[Any, bool]:
         """``(value, exists)``: the parsed document, or a finding and ``(None, True)``.
 
         See :meth:`_read_json`; the document is also kept for the node's details when asked.
         """
-        value, exists = await self._read_json(node, name)
+        value, exists = await self._read_json(node, name, probe=probe)
         if exists and self.keep_documents:
             self.kept.setdefault(node, {})[name] = value
         return value, exists
 
-    async def _read_json(self, node: str, name: str) -> tuple[Any, bool]:
+    async def _read_json(self, node: str, name: str, *, probe: bool = False
+                         ) -> tuple[Any, bool]:
         """``(value, exists)``: the parsed document, or a finding and ``(None, True)``.
 
         With consolidated metadata the document comes from the consolidated copy (no request);
-        what the copy lacks is fetched, and a document found so is a disagreement. With
-        ``verify_consolidated`` the real document is always fetched, compared and returned.
+        what the copy lacks is fetched, and a document found so is a disagreement -- except
+        for a ``probe`` (a group no metadata names, such as a field's ``labels``): absent from
+        the copy, it is taken as absent, for free. With ``verify_consolidated`` the real
+        document is always fetched, compared and returned.
         """
         copy = self._consolidated
+        if (copy is not None and probe and not self.options.verify_consolidated
+                and join_node(node, name) not in copy):
+            return None, False
         if copy is None:
             value, exists = await self._read_json_real(node, name)
             if not node and name in (V2_GROUP, V2_ATTRS):

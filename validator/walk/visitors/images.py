@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,8 @@ async def visit_image(
     walk: Walk, group: Group, ome: Mapping[str, Any], base: str, *, probe_labels: bool = True,
     label: bool = False,
 ) -> ImageSummary:
-    """Check an image group whose OME metadata is read: every dataset's array, then (with
-    ``probe_labels``) the ``labels`` group beside them, then the image rules."""
+    """Check an image group whose OME metadata is read: every dataset's array and (with
+    ``probe_labels``) the ``labels`` group beside them, read together, then the image rules."""
     walk.visit_node(group.node, NodeKind.LABEL_IMAGE if label else NodeKind.IMAGE)
     entries: list[tuple[tuple[str | int, ...], Any]] = []
     multiscales = ome.get("multiscales")
@@ -41,15 +42,23 @@ async def visit_image(
                     for j, d in enumerate(datasets) if isinstance(d, Mapping)
                 )
     paths = walk.findings.safe_children(group, base, entries)
-    infos = await gather_bounded(
+    arrays_read = gather_bounded(
         paths, lambda p: visit_array(walk, join_node(group.node, p)), walk.options.concurrency
     )
+    labels_group: Group | None = None
+    if probe_labels:
+        # No metadata names an image's labels group: it is looked for alongside the arrays,
+        # so that it costs a request (a 404 where there is none) but no round trip.
+        infos, labels_group = await asyncio.gather(
+            arrays_read, walk.layout.open_group(join_node(group.node, "labels"), probe=True))
+    else:
+        infos = await arrays_read
     arrays = dict(zip(paths, infos, strict=True))
     labels_summary: ImageSummary | None = None
     summary = image_summary(group.node, ome, arrays)
     label_images: dict[str, ImageSummary] = {}
-    if probe_labels:
-        labels_summary, label_images = await probe_labels_group(walk, group, summary)
+    if labels_group is not None:
+        labels_summary, label_images = await visit_labels_group(walk, labels_group, summary)
     if walk.version.linked_transformations:
         await links.check_links(walk, group, ome, base, "image", known=label_images,
                                 known_arrays=arrays)
@@ -59,15 +68,12 @@ async def visit_image(
     return summary
 
 
-async def probe_labels_group(
-    walk: Walk, image: Group, summary: ImageSummary
-) -> tuple[ImageSummary | None, dict[str, ImageSummary]]:
-    """Look for the ``labels`` group of an image (no metadata names it) and check it; returns
-    its summary and those of the label images it lists (by path relative to the image)."""
-    node = join_node(image.node, "labels")
-    group = await walk.layout.open_group(node, probe=True)
-    if group is None:
-        return None, {}
+async def visit_labels_group(
+    walk: Walk, group: Group, summary: ImageSummary
+) -> tuple[ImageSummary, dict[str, ImageSummary]]:
+    """Check the ``labels`` group found inside the image of ``summary``; returns its summary
+    and those of the label images it lists (by path relative to the image)."""
+    node = group.node
     _, ome, base = walk.check_group(group)
     if "labels" not in ome:
         return ImageSummary(node=node, exists=True, is_group=True), {}

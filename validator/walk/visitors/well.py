@@ -46,10 +46,13 @@ async def visit_well_body(
         visited = paths[:1]
         walk.fields_skipped += len(paths) - 1
         walk.fields_skipped_wells += 1
+    # A field is an image, and its labels are part of the dataset: read by default.
+    plate_labels = walk.options.plate_labels
+    if not plate_labels:
+        walk.labels_skipped += len(visited)
     summaries = await gather_bounded(
         visited,
-        lambda p: visit_child_image(walk, join_node(group.node, p),
-                                    probe_labels=walk.options.probe_plate_labels),
+        lambda p: visit_child_image(walk, join_node(group.node, p), probe_labels=plate_labels),
         walk.options.concurrency,
     )
     ctx = WellContext(group.node, walk.version.id, ome, plate,
