@@ -306,3 +306,24 @@ def _assert_modes_agree(root: Path, walked: Report) -> None:
                                  else "valid"), node
         checked += 1
     assert checked
+
+
+# -- a plain metadata walk imports only what it needs ---------------------------------------------
+
+
+def test_a_plain_walk_imports_no_service_ome_xml_zarr_or_python_jsonschema(
+        small_plate: PlateInfo, serve_directory: Callable[..., DataServer]) -> None:
+    server = serve_directory(small_plate.root.parent)
+    code = (
+        "import sys\n"
+        "from validator.cli import run\n"
+        f"code = run([{server.url_for(small_plate.root.name)!r}, '--no-progress', "
+        "'--format', 'json'])\n"
+        "heavy = {'fastapi', 'starlette', 'uvicorn', 'api', 'xmlschema', 'zarr', 'jsonschema',"
+        " 'numpy', 'fsspec'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
