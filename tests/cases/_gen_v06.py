@@ -638,19 +638,30 @@ def replay_walk_cases(written: set[Path]) -> None:
 
 
 def write_walk_version_cases(written: set[Path]) -> None:
-    """A walked image whose root declares a 0.6 tag other than "0.6"."""
+    """A walked image whose root declares a 0.6 tag other than "0.6", or none at all.
+
+    A missing ome.version is a walk case, as in 0.5: at the root nothing else gives the
+    version (an error); a single document given its version from outside is judged as a
+    group inside a hierarchy (hierarchy.version.present, a warning; issue 11)."""
     for rule, name, tag, expect in (
         ("ome.version.value", "pass-0.6-rc0-walk", "0.6rc0", []),
         ("ome.version.pre-release", "fail-0.6-dev-walk", "0.6.dev2",
          [{"rule": "ome.version.pre-release", "node": "", "pointer": "/attributes/ome/version",
            "severity": "warning"}]),
+        ("ome.version.required", "fail-0.6-missing", None,
+         [{"rule": "ome.version.required", "node": "", "pointer": "/attributes/ome",
+           "severity": "error"}]),
     ):
         tree = as_06(image_tree("0.5"))
         multiscale = tree["zarr.json"]["attributes"]["ome"]["multiscales"][0]
         multiscale.update({"type": "gaussian", "metadata": {"method": "mean"}})
-        tree["zarr.json"]["attributes"]["ome"]["version"] = tag
-        case: Doc = {"description": f"a walked 0.6 image declaring {tag!r}", "tree": tree,
-                     "valid": True}
+        if tag is None:
+            del tree["zarr.json"]["attributes"]["ome"]["version"]
+        else:
+            tree["zarr.json"]["attributes"]["ome"]["version"] = tag
+        described = f"declaring {tag!r}" if tag is not None else "whose root declares no version"
+        case: Doc = {"description": f"a walked 0.6 image {described}", "tree": tree,
+                     "valid": tag is not None}
         if expect:
             case["expect"] = expect
         written.add(write_case(rule, name, V, case))
@@ -698,7 +709,8 @@ def main() -> None:
         if rule == "ome.version.pre-release":
             document["ome"]["version"] = "0.6.dev3"
         if rule == "ome.version.required":
-            del document["ome"]["version"]
+            families.setdefault(rule, family)
+            continue  # a walk case: see write_walk_version_cases
         pointer = ptr(*tokens)
         if rule == "ome.namespace.required":
             document, pointer = ome, ""  # the 0.4 layout: no "ome" object
