@@ -470,3 +470,27 @@ def test_an_incomplete_report_says_so(browser_page: Any, tmp_path: Path) -> None
         assert "Valid" not in verdict.inner_text().replace("Incomplete", "")
         expect(page.locator("#truncated")).to_contain_text("the deadline of 600 s was reached")
         expect(page.locator("#truncated")).to_contain_text("not everything was checked")
+
+
+def test_an_incomplete_report_is_shown_as_incomplete_never_valid(browser_page: Any,
+                                                                  tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    job = big_plate_job(rows=1, columns=2, fields=1)
+    reason = "the deadline of 60 s was reached before the walk ended"
+    report = job["report"]
+    report["findings"] = [f for f in report["findings"] if f["severity"] != "error"]
+    report["counts"] = {"error": 0, "warning": len(report["findings"]), "info": 0}
+    report.update(valid=False, verdict="incomplete", complete=False, truncated=True,
+                  incomplete_reasons=[reason], skipped=[f"walk stopped early: {reason}"],
+                  notes=[])
+    job.update(valid=False, verdict="incomplete", complete=False, truncated=True)
+    body = json.dumps(job)
+    page = browser_page
+    with ServiceThread.create(settings(tmp_path)) as service:
+        page.route("**/v1/jobs/big*", lambda route: route.fulfill(
+            status=200, content_type="application/json", body=body))
+        page.goto(service.url + "/?job=big")
+        expect(page.locator("#verdict")).to_contain_text("Incomplete")
+        expect(page.locator("#verdict")).not_to_contain_text("Valid")
+        expect(page.locator("#truncated")).to_contain_text(reason)
