@@ -170,7 +170,11 @@ class Walk:
             raise BudgetExceeded("the root metadata is larger than the document size limit: "
                                  "nothing below it was checked") from None
         except FetchError as exc:
-            raise CouldNotValidate(f"cannot read {self.store.url(V3_METADATA)}: {exc}") from None
+            # The store's message names the URL already ("could not read URL: Cannot connect
+            # to host ..."): say it once.
+            url = self.store.url(V3_METADATA)
+            raise CouldNotValidate(str(exc) if url in str(exc) else f"cannot read {url}: {exc}"
+                                   ) from None
         if data is not None:
             self.reader.cache_root(V3_METADATA, data)
             return 3
