@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     job_deadline: float = Field(
         default=600.0,
         gt=0,
-        description="Seconds a job may run; then its report is marked truncated.",
+        description="Seconds a job may run; then its report is incomplete (complete: false, "
+        "truncated), with the findings so far.",
     )
     host_concurrency: int = Field(
         default=16,

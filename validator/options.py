@@ -28,7 +28,8 @@ class Options:
 
     Every fetch has a size cap (``max_document_bytes``), a timeout (``timeout`` seconds per
     request) and belongs to a budget (``max_documents``, ``max_bytes``, ``deadline`` seconds
-    for the whole walk). When a budget runs out the report is marked truncated.
+    for the whole walk). When a budget runs out the report is incomplete (``complete`` false,
+    ``truncated``, the reason in ``incomplete_reasons``), with the findings found so far.
     """
 
     ngff_version: str | None = None
