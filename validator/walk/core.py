@@ -136,7 +136,7 @@ class Walk:
         except BudgetExceeded as exc:
             self.report.truncated = True
             self.report.skipped.append(f"walk stopped early: {exc}")
-            self.report.mark_incomplete(f"{exc}: the walk stopped before the end")
+            self.report.mark_incomplete(f"walk stopped early: {exc}")
         finally:
             if self.labels_skipped:
                 self.report.skipped.append(
