@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if report.valid:
             sys.stdout.write(TextReporter(color=color, quiet=True).render(report))
             continue
-        worst = max(worst, EXIT_INVALID)
+        # Incomplete (a limit or a crashed check) exits 2 like the CLI: not checked, not invalid.
+        worst = max(worst, EXIT_INVALID if report.complete else EXIT_ERROR)
         sys.stdout.write(TextReporter(color=color, details=args.details).render(report))
     return worst
 
