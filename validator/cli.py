@@ -243,9 +243,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 def exit_code(report: Report) -> int:
     """0 valid, 1 invalid, 2 incomplete: a report that did not check everything never passes,
     and is not called invalid either when what stopped it was ours (a limit, a crash)."""
-    if not report.complete:
-        return EXIT_INCOMPLETE
-    return EXIT_VALID if report.valid else EXIT_INVALID
+    return {"valid": EXIT_VALID, "invalid": EXIT_INVALID}.get(report.verdict, EXIT_INCOMPLETE)
 
 
 async def _stream(

@@ -233,11 +233,12 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        """``"invalid"`` when a failing finding was found (complete or not), else
-        ``"incomplete"`` when not everything was checked, else ``"valid"``."""
-        if not self.conforms:
-            return "invalid"
-        return "valid" if self.complete else "incomplete"
+        """``"incomplete"`` when not everything was checked (a limit stopped the walk, a check
+        crashed), whatever was found so far; else ``"invalid"`` when a failing finding was
+        found, else ``"valid"``. The CLI's exit code (2, 1, 0) and every output follow it."""
+        if not self.complete:
+            return "incomplete"
+        return "valid" if self.conforms else "invalid"
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.severity.value for f in self.findings)

