@@ -16,6 +16,11 @@ from typing import Any
 
 REPORT_FORMAT_VERSION = "1"
 
+#: Rules whose findings say that the validator could not check something rather than that the
+#: data breaks the specification: they make a report incomplete, never invalid (rule ids are
+#: API, so naming one here is safe).
+NOT_VIOLATIONS = frozenset({"engine.rule-crashed"})
+
 
 class Severity(enum.StrEnum):
     """How bad a finding is. MUST → error, SHOULD → warning, everything else → info."""
@@ -222,9 +227,14 @@ class Report:
 
     @property
     def conforms(self) -> bool:
-        """No failing finding among what was checked (errors; with strict, warnings too)."""
+        """No failing finding among what was checked (errors; with strict, warnings too).
+
+        A crashed check (:data:`NOT_VIOLATIONS`) is reported as an error so that nobody misses
+        it, but it says the validator could not check something, not that the data breaks a
+        rule: it makes the report incomplete, never invalid."""
         failing = {Severity.ERROR, Severity.WARNING} if self.strict else {Severity.ERROR}
-        return not any(f.severity in failing for f in self.findings)
+        return not any(f.severity in failing and f.rule not in NOT_VIOLATIONS
+                       for f in self.findings)
 
     @property
     def valid(self) -> bool:
@@ -233,12 +243,13 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        """``"incomplete"`` when not everything was checked (a limit stopped the walk, a check
-        crashed), whatever was found so far; else ``"invalid"`` when a failing finding was
-        found, else ``"valid"``. The CLI's exit code (2, 1, 0) and every output follow it."""
-        if not self.complete:
-            return "incomplete"
-        return "valid" if self.conforms else "invalid"
+        """``"invalid"`` when a violation was found (a proven violation stands even when the
+        walk did not finish: ``complete`` still says so); else ``"incomplete"`` when not
+        everything was checked (a limit stopped the walk, a check crashed); else ``"valid"``.
+        The CLI's exit code (1, 2, 0) and every output follow it."""
+        if not self.conforms:
+            return "invalid"
+        return "valid" if self.complete else "incomplete"
 
     def counts(self) -> dict[str, int]:
         counter = Counter(f.severity.value for f in self.findings)

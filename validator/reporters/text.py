@@ -97,8 +97,9 @@ class TextReporter(Reporter):
 
     def verdict_line(self, report: Report) -> str:
         """``VALID target — NGFF 0.5, Zarr v3: 0 errors, 2 warnings, 0 infos``."""
-        # A report that did not check everything says INCOMPLETE, whatever it found so far
-        # (the exit status is 2 then); sampling the user asked for says "sampled".
+        # Report.verdict decides (INVALID on a violation found, else INCOMPLETE when not
+        # everything was checked); an invalid report that stopped early says "incomplete" too,
+        # and sampling the user asked for says "sampled".
         outcome = report.verdict
         head = self.styled(outcome.upper(), _VERDICT_STYLE.get(outcome, "bold"))
         version = f"NGFF {report.ngff_version or 'unknown'}"
@@ -106,6 +107,8 @@ class TextReporter(Reporter):
         strict = " (strict)" if report.strict else ""
         sampled = " (sampled)" if report.complete and report.skipped else ""
         so_far = "" if report.complete else " so far"
+        if outcome == "invalid" and not report.complete:
+            strict += " (incomplete)"
         line = (f"{head} {report.target} — {version}{zarr}{strict}{sampled}: "
                 f"{severity_counts(report.counts())}{so_far}")
         if self.quiet and not report.complete:
