@@ -7,14 +7,14 @@ Paths here are JSON tokens relative to the *attributes object* (``.zattrs`` in 0
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from validator import schemas
+from validator import schemas, strictjson
 from validator import versions as ngff
 from validator.model import Finding, Report, Severity, pointer
 from validator.provenance import now, provenance
@@ -57,12 +57,23 @@ class Issue:
 
 
 def parse_json(data: bytes, max_depth: int) -> tuple[Any, str | None]:
-    """Parse a JSON document; return ``(value, None)`` or ``(None, problem)``."""
+    """Parse a JSON document; return ``(value, None)`` or ``(None, problem)``.
+
+    Strict JSON (:mod:`validator.strictjson`): duplicate keys, ``NaN``/``Infinity`` literals,
+    numbers beyond a double's range and bytes that are not UTF-8 are problems. A problem is
+    a :class:`~validator.strictjson.JsonProblem` when it knows its JSON pointer.
+    """
     try:
-        value = json.loads(data)
+        value = strictjson.loads(data)
     except RecursionError:
         return None, f"JSON nested deeper than {max_depth} levels"
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        return None, (f"not valid JSON: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at "
+                      f"offset {exc.start})")
+    except ValueError as exc:
+        problem = exc.args[0] if exc.args else ""
+        if isinstance(problem, strictjson.JsonProblem):
+            return None, problem
         return None, f"not valid JSON: {exc}"
     # Nesting cannot be deeper than the number of opening brackets (those inside strings
     # only add to the count): most documents need no walk at all.
@@ -224,7 +235,9 @@ def _validate_document(
         parsed, problem = parse_json(raw, max_depth)
         if problem is not None:
             rule = DOCUMENT_TOO_DEEP if "deeper" in problem else DOCUMENT_INVALID_JSON
-            report.findings.append(_builtin(rule, (), problem, version).finding("", "", ""))
+            finding = _builtin(rule, (), problem, version).finding("", "", "")
+            at = getattr(problem, "pointer", "")
+            report.findings.append(dataclasses.replace(finding, pointer=at) if at else finding)
             return report
         document = parsed
     if not isinstance(document, Mapping):

@@ -74,6 +74,8 @@ class Options:
             raise ValueError("concurrency must be at least 1")
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
+        if not 0 <= self.retries <= 20:
+            raise ValueError("retries must be between 0 and 20")
         if self.max_document_bytes < 1:
             raise ValueError("max_document_bytes must be positive")
         if self.sample_wells is not None and self.sample_wells < 1:

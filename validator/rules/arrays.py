@@ -32,7 +32,7 @@ _V3_CORE = frozenset({
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "complex64", "complex128",
 })
-_V3_RAW = re.compile(r"^r([1-9][0-9]*)$")
+_V3_RAW = re.compile(r"^r([1-9][0-9]{0,8})$")  # bounded: int() of 5000 digits raises
 _FLOAT_WORDS = frozenset({"NaN", "Infinity", "-Infinity"})
 _HEX_FLOAT = re.compile(r"^0x[0-9a-fA-F]+$")
 
