@@ -55,6 +55,7 @@ def make_policy(settings: Settings, resolve: Resolve | None = None) -> SafeNetwo
         resolve=resolve,
         s3_endpoint=settings.s3_endpoint_url,
         gcs_endpoint=settings.gcs_endpoint_url,
+        reveal_dns=False,  # one message for "private" and "does not resolve"; detail logged
     )
 
 
