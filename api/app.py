@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import problems
+from api import openapi, problems
 from api.batches import BatchManager, SqliteBatchRepository
 from api.jobs.repository import JobRepository, SqliteJobRepository
 from api.jobs.runner import AsyncioJobRunner, JobRunner
-from api.middleware import BodyLimit
+from api.middleware import BodyLimit, SecurityHeaders
 from api.ratelimit import RateLimiter
 from api.routers import batches, docs, jobs, meta, validate, web
 from api.settings import Settings
@@ -111,6 +111,7 @@ def create_app(
     app.state.runner = None
     app.state.batches = None
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -121,6 +122,8 @@ def create_app(
             expose_headers=["Location", "Content-Location", "Retry-After"],
             max_age=600,
         )
+    # Outermost (added last): its headers are on every response, 413s included.
+    app.add_middleware(SecurityHeaders)
     app.include_router(validate.router)
     app.include_router(jobs.router)
     app.include_router(batches.router)

@@ -132,6 +132,27 @@ class Settings(BaseSettings):
         "workers need ome-zarr-validator). Unset: jobs run in the service process."
     )
 
+    # -- connections (python -m api.serve) -------------------------------------------------
+    header_timeout: float = Field(
+        default=10.0, gt=0, le=3600,
+        description="Seconds a connection has to send a complete request head; then it is "
+        "closed (slowloris, half-open connections).",
+    )
+    keepalive_timeout: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds an idle keep-alive connection is kept."
+    )
+    max_connections: int = Field(
+        default=512, ge=1,
+        description="Concurrent connections at most; more are closed at once. Keep it well "
+        "below the descriptor limit (ulimit -n).",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of the reverse proxies whose X-Forwarded-For is trusted (the "
+        "client address, and so its rate limit). Empty: trusted from nobody. Set it behind a "
+        "proxy, e.g. 10.0.0.5.",
+    )
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _hosts(cls, value: Any) -> Any:
@@ -140,7 +161,7 @@ class Settings(BaseSettings):
             parse_allow_rule(str(entry))  # ValueError -> a clear settings error at start-up
         return value
 
-    @field_validator("allowed_ports", "cors_origins", mode="before")
+    @field_validator("allowed_ports", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _ports(cls, value: Any) -> Any:
         return _split(value)

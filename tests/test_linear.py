@@ -10,6 +10,7 @@ generous factor allowed here, whatever the machine's speed or load.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -61,7 +62,7 @@ def _plate_checks(wells: int) -> Callable[[], Any]:
 def test_plate_rules_scale_linearly() -> None:
     # Step by step, so that a quadratic rule fails at 10k instead of running for minutes.
     previous = _cpu(_plate_checks(SIZES[0]), repeat=3)
-    for small, large in zip(SIZES, SIZES[1:], strict=False):
+    for small, large in itertools.pairwise(SIZES):
         cost = _cpu(_plate_checks(large), repeat=3 if large < 100_000 else 1)
         assert cost / previous < FACTOR, (small, previous, large, cost)
         previous = cost
