@@ -45,6 +45,7 @@ def default_runner(repository: JobRepository, policy: SafeNetworkPolicy,
         heartbeat_interval=settings.heartbeat_interval,
         retention=settings.job_retention_days * 86400.0,
         dask_scheduler=settings.dask_scheduler,
+        host_in_flight=settings.host_in_flight,
     )
 
 

@@ -97,9 +97,17 @@ class Settings(BaseSettings):
         description="Outgoing requests in flight per job (and so per target host).",
     )
 
+    host_in_flight: int = Field(
+        default=32,
+        ge=1,
+        description="Outgoing requests in flight per target host, all jobs together (a slow "
+        "host holds its own slots, never another host's).",
+    )
+
     # -- limits of the service -------------------------------------------------------------
     max_running_jobs: int = Field(
-        default=4, ge=1, description="Jobs running at once; more wait queued."
+        default=4, ge=1, description="Jobs running at once, shared round-robin between clients "
+        "(one slot kept for a client with nothing running); more wait queued."
     )
     max_queued_jobs: int = Field(
         default=100, ge=0, description="Jobs waiting to run at most; beyond that, 503."

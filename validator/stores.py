@@ -16,6 +16,7 @@ the dataset root), ``None`` when there is no such object, or raises
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import os
 import random
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from validator.errors import CouldNotValidate, DocumentTooLarge, FetchError, FetchRefused
+from validator.hostlimit import HostLimits
 from validator.options import Options
 
 if TYPE_CHECKING:  # imported when an http(s) store is made: ~0.1 s of start-up otherwise
@@ -119,7 +121,10 @@ class HttpStore:
         *,
         policy: NetworkPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        host_limits: HostLimits | None = None,
     ) -> None:
+        #: Shared with other walks (a service's jobs): a cap on requests in flight per host.
+        self.host_limits = host_limits
         # A query (a token: ``?token=...``) is kept on every document read, after the key;
         # a fragment means nothing to a server and is dropped.
         parts = urlsplit(base_url)
@@ -188,10 +193,14 @@ class HttpStore:
             if pause > 0:
                 await asyncio.sleep(pause)
             progress = _Progress()
+            shared = (contextlib.nullcontext() if self.host_limits is None
+                      else self.host_limits.slot(url))
             try:
-                # asyncio.timeout, not wait_for: no extra task per request.
-                async with asyncio.timeout(self.options.timeout):
-                    return await self._get_once(url, cap, byte_range, progress)
+                # The wait for a shared host slot is not part of the request's timeout.
+                async with shared:
+                    # asyncio.timeout, not wait_for: no extra task per request.
+                    async with asyncio.timeout(self.options.timeout):
+                        return await self._get_once(url, cap, byte_range, progress)
             except _Retry as retry:
                 if attempt >= self.options.retries:
                     raise FetchError(
@@ -455,10 +464,13 @@ def describe_target(target: Any) -> str:
     return type(target).__name__
 
 
-def open_store(target: Any, options: Options, policy: NetworkPolicy | None = None) -> Store:
-    """Make a store for ``target``: a URL, a local path, an fsspec mapper or a zarr Group."""
+def open_store(target: Any, options: Options, policy: NetworkPolicy | None = None, *,
+               host_limits: HostLimits | None = None) -> Store:
+    """Make a store for ``target``: a URL, a local path, an fsspec mapper or a zarr Group.
+
+    ``host_limits``: a per-host cap on requests in flight shared with other walks (http(s))."""
     if isinstance(target, str):
-        return _open_url(target, options, policy)
+        return _open_url(target, options, policy, host_limits)
     if hasattr(target, "fs") and hasattr(target, "root"):  # fsspec FSMap
         return FsspecStore(target.fs, target.root, options, display=str(target.root))
     store = getattr(target, "store", None)
@@ -494,7 +506,8 @@ def signed_url_reason(url: str) -> str | None:
             "with credentials (--storage-option)")
 
 
-def _open_url(target: str, options: Options, policy: NetworkPolicy | None) -> Store:
+def _open_url(target: str, options: Options, policy: NetworkPolicy | None,
+              host_limits: HostLimits | None = None) -> Store:
     scheme = urlsplit(target).scheme.lower() if "://" in target else ""
     if scheme in ("http", "https"):
         signed = signed_url_reason(target)
@@ -505,7 +518,7 @@ def _open_url(target: str, options: Options, policy: NetworkPolicy | None) -> St
                 policy.check_url(target)
             except FetchRefused as exc:
                 raise CouldNotValidate(str(exc)) from None
-        return HttpStore(target, options, policy=policy)
+        return HttpStore(target, options, policy=policy, host_limits=host_limits)
     if policy is not None:
         try:
             policy.check_url(target)
