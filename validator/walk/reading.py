@@ -254,7 +254,8 @@ class Reader:
         value, problem = parse_json(data, self.options.max_json_depth)
         if problem is not None:
             rule = B.DOCUMENT_TOO_DEEP if "deeper" in problem else B.DOCUMENT_INVALID_JSON
-            self.findings.add_builtin(rule, node, name, "",
+            # Strict JSON problems (duplicate key, NaN literal) know where they are.
+            self.findings.add_builtin(rule, node, name, getattr(problem, "pointer", ""),
                                       f"{self.store.url(join_node(node, name))}: {problem}")
             return None, True
         if not isinstance(value, dict):
