@@ -91,3 +91,62 @@ def test_100k_well_plate_walk_is_reported(version: str) -> None:
     missing = sum(1 for f in report.findings if f.rule == "plate.wells.exist")
     assert missing == 100_000
     assert report.nodes  # the plate was visited
+
+
+class _SlowStore(DictStore):
+    """The big plate's store: a millisecond per document, like a fast network."""
+
+    async def get(self, key: str) -> bytes | None:
+        await asyncio.sleep(0.001)
+        return await super().get(key)
+
+
+def test_a_big_plate_does_not_stall_another_walk(tmp_path: Any) -> None:
+    """Done-when of issue 14: while one walk chews on the biggest plate the service's limits
+    allow (a 16 MiB root document: 280k wells), another walk on the same event loop (another
+    job) keeps completing in well under a second. Inline on the loop, one waited 8 s."""
+    from tests.casekit import image_tree
+    from tests.rule_cases import materialize
+    from validator.testing.dataserver import DataServer
+
+    materialize(image_tree("0.5"), tmp_path / "small.zarr")
+    docs = {"zarr.json": plate_document("0.5", 280_000)}
+    assert len(docs["zarr.json"]) < 16 * 2**20
+
+    async def main(url: str) -> tuple[list[float], Any]:
+        waits: list[float] = []
+        stop = asyncio.Event()
+
+        async def small() -> None:
+            while not stop.is_set():
+                started = time.monotonic()
+                report = await avalidate(url, options=Options())
+                assert report.valid
+                waits.append(time.monotonic() - started)
+                await asyncio.sleep(0.02)
+
+        task = asyncio.create_task(small())
+        await asyncio.sleep(0.2)
+        big = await avalidate("memory://big", store=_SlowStore(docs), options=Options(
+            deadline=30, max_consolidated_bytes=16 * 2**20, max_documents=20_000))
+        stop.set()
+        await task
+        return waits, big
+
+    with DataServer(tmp_path) as server:
+        waits, big = asyncio.run(main(server.url_for("small.zarr")))
+    assert big.verdict == "incomplete"  # the document budget, not a crash
+    assert len(waits) > 5
+    assert max(waits) < 1.0, sorted(waits)[-5:]
+
+
+def test_a_deadline_stops_a_big_plate_in_time() -> None:
+    """A 30 s deadline is met on the 100k-well plate, and a short one interrupts its checks
+    (run in a worker thread) into an incomplete report."""
+    docs = {"zarr.json": plate_document("0.5", 280_000)}
+    started = time.monotonic()
+    report = asyncio.run(avalidate("memory://big", store=DictStore(docs), options=Options(
+        deadline=0.3, max_consolidated_bytes=16 * 2**20)))
+    assert time.monotonic() - started < 5.0
+    assert report.verdict == "incomplete" and not report.complete
+    assert any("deadline" in r for r in report.incomplete_reasons)

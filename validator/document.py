@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -139,8 +140,17 @@ def is_ome(attributes: Mapping[str, Any]) -> bool:
     return any(key in attributes for key in OME_KEYS)
 
 
-def check_attributes(attributes: Mapping[str, Any], version: str, node: str = "") -> list[Issue]:
-    """Every schema and document-rule violation of one attributes object."""
+class CheckInterrupted(Exception):
+    """The checks of a document were stopped (``cancel`` was set): a deadline or budget."""
+
+
+def check_attributes(attributes: Mapping[str, Any], version: str, node: str = "",
+                     *, cancel: threading.Event | None = None) -> list[Issue]:
+    """Every schema and document-rule violation of one attributes object.
+
+    ``cancel``: checked between rules and between violations; once set, the checks stop with
+    :class:`CheckInterrupted` (a worker thread cannot be cancelled otherwise).
+    """
     issues: list[Issue] = []
     record = ngff.find(version)
     if record is None:
@@ -153,25 +163,36 @@ def check_attributes(attributes: Mapping[str, Any], version: str, node: str = ""
     kinds.extend(kind for key, kind in record.kinds.items() if key in ome)
     for kind in kinds:
         for v in schemas.schema_violations(kind, version, attributes):
+            _stop_if(cancel)
             issues.append(Issue(v.rule, v.severity, v.path, v.message, spec_url(version, v.anchor)))
     ctx = DocContext(version=version, ome=ome, node=node)
     for rule in RULES.for_subject(Subject.OME, version):
-        issues.extend(_run(rule, ome, ctx, prefix, version))
+        issues.extend(_run(rule, ome, ctx, prefix, version, cancel))
     for key in record.kinds:
         if key in ome:
             for rule in RULES.for_subject(Subject(key), version):
                 path = (*prefix, key)
-                issues.extend(_run(rule, ome[key], ctx, path, version))
+                issues.extend(_run(rule, ome[key], ctx, path, version, cancel))
     return _dedupe(issues)
 
 
+def _stop_if(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise CheckInterrupted("the document checks were stopped")
+
+
 def _run(
-    rule: Rule, value: Any, ctx: DocContext, prefix: tuple[str | int, ...], version: str
+    rule: Rule, value: Any, ctx: DocContext, prefix: tuple[str | int, ...], version: str,
+    cancel: threading.Event | None = None,
 ) -> Iterator[Issue]:
     assert rule.check is not None
+    _stop_if(cancel)
     try:
         for violation in rule.check(value, ctx):
+            _stop_if(cancel)
             yield _issue(rule, violation, prefix, version)
+    except CheckInterrupted:
+        raise
     except Exception as exc:  # a check must never take the run down with it
         log.exception("rule %s crashed", rule.id)
         yield _builtin(RULE_CRASHED, prefix, f"rule {rule.id} could not run: {exc!r}", version)

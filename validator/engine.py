@@ -140,9 +140,10 @@ async def _run_walk(walk: Walk, store: Store, opts: Options) -> Report:
     except TimeoutError:
         report = walk.report
         report.truncated = True
-        report.skipped.append(
-            f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
-        )
+        reason = f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
+        report.skipped.append(reason)
+        # Checks running in a worker thread were told to stop (walk.offload).
+        report.mark_incomplete(reason)
         report.stats.requests = store.stats.requests
         report.stats.bytes = store.stats.bytes
         report.sort()

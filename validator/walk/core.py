@@ -14,16 +14,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from validator import versions as ngff
-from validator.document import check_attributes, declared_version, is_ome, ome_metadata
+from validator.document import (
+    check_attributes,
+    declared_version,
+    is_ome,
+    ome_metadata,
+)
 from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
 from validator.limiter import Limiter
-from validator.model import NodeKind, Report, Severity, pointer
+from validator.model import NodeKind, Report, Severity, join_node, pointer
 from validator.nodeinfo import NodeDetail, NodeDetailCallback, array_detail
 from validator.options import Options
 from validator.rules import builtin as B
 from validator.stores import Store
 from validator.walk.findings import FindingCallback, Findings
 from validator.walk.layout import Group, Layout
+from validator.walk.offload import off_loop
 from validator.walk.reading import ProgressCallback, Reader
 from validator.walk.visitors import visit_group
 from validator.zarrmeta import V2_ARRAY, V3_METADATA
@@ -88,8 +94,12 @@ class Walk:
 
     # -- checking ------------------------------------------------------------------------
 
-    def check_group(self, group: Group) -> tuple[str, Mapping[str, Any], str]:
-        """Document checks of one group; returns its version, OME metadata and OME base."""
+    async def check_group(self, group: Group) -> tuple[str, Mapping[str, Any], str]:
+        """Document checks of one group; returns its version, OME metadata and OME base.
+
+        The checks of a large document run in a worker thread, so that other walks on this
+        event loop (a service's other jobs) keep reading meanwhile; cancelling the walk (a
+        deadline) stops them at the next rule or violation."""
         declared = _release(declared_version(group.attributes))
         current = self.version.id
         version = self.options.ngff_version or current
@@ -111,7 +121,12 @@ class Walk:
             self.findings.add_builtin(B.VERSION_ABSENT, group.node, group.document,
                                       group.base + "/ome",
                                       f"ome.version is missing; read as {current}")
-        for issue in check_attributes(group.attributes, version, group.node):
+        size = self.reader.large.pop(join_node(group.node, group.document), 0)
+        if size:
+            issues = await off_loop(check_attributes, group.attributes, version, group.node)
+        else:
+            issues = check_attributes(group.attributes, version, group.node)
+        for issue in issues:
             if absent and issue.rule == "ome.version.required":
                 continue
             self.findings.add(issue.finding(group.node, group.document, group.base))

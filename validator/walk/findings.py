@@ -8,10 +8,12 @@ checked, that node's metadata document and base pointer (from the Zarr layout).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from validator import versions as ngff
+from validator.document import CheckInterrupted
 from validator.model import Finding, Report, pointer
 from validator.rules import RULES, Rule, Subject, Violation
 from validator.rules import builtin as B
@@ -19,6 +21,8 @@ from validator.rules import builtin as B
 if TYPE_CHECKING:
     from validator.walk.layout import Group
 
+#: A node rule's violation, or the exception it raised.
+RuleOutcome = tuple[Rule, "Violation | Exception"]
 #: Called with each finding as it is found.
 FindingCallback = Callable[[Finding], None]
 #: The metadata document and base pointer of a node other than the one checked.
@@ -71,14 +75,34 @@ class Findings:
         self, subject: Subject, ctx: Any, node: str, *, location: tuple[str, str]
     ) -> None:
         """Run the node rules of ``subject``; ``location`` = (document, OME base pointer)."""
+        self.add_outcomes(self.collect(subject, ctx), node, location=location)
+
+    def collect(self, subject: Subject, ctx: Any,
+                cancel: threading.Event | None = None) -> list[RuleOutcome]:
+        """The outcome of each node rule of ``subject``, not yet added: callable in a worker
+        thread (nothing shared is touched); ``cancel`` stops it between violations."""
+        outcomes: list[RuleOutcome] = []
         for rule in RULES.for_subject(subject, self.version.id):
             assert rule.check is not None
             try:
                 for violation in rule.check(ctx):
-                    self._add_violation(rule, violation, node, location)
+                    if cancel is not None and cancel.is_set():
+                        raise CheckInterrupted("the node rules were stopped")
+                    outcomes.append((rule, violation))
+            except CheckInterrupted:
+                raise
             except Exception as exc:  # a check must never take the walk down with it
+                outcomes.append((rule, exc))
+        return outcomes
+
+    def add_outcomes(self, outcomes: list[RuleOutcome], node: str, *,
+                     location: tuple[str, str]) -> None:
+        for rule, outcome in outcomes:
+            if isinstance(outcome, Violation):
+                self._add_violation(rule, outcome, node, location)
+            else:
                 self.add_builtin(B.RULE_CRASHED, node, location[0], location[1],
-                                 f"rule {rule.id} could not run: {exc!r}")
+                                 f"rule {rule.id} could not run: {outcome!r}")
 
     def _add_violation(
         self, rule: Rule, v: Violation, node: str, location: tuple[str, str]

@@ -68,7 +68,7 @@ async def probe_labels_group(
     group = await walk.layout.open_group(node, probe=True)
     if group is None:
         return None, {}
-    _, ome, base = walk.check_group(group)
+    _, ome, base = await walk.check_group(group)
     if "labels" not in ome:
         return ImageSummary(node=node, exists=True, is_group=True), {}
     found = await labels.visit_labels(walk, group, ome, base, parent=summary)
@@ -90,7 +90,7 @@ async def visit_child_image(walk: Walk, node: str, *, label: bool = False,
 async def visit_opened_image(walk: Walk, group: Group, *, label: bool = False,
                              probe_labels: bool = False) -> ImageSummary:
     """What :func:`visit_child_image` does once the group is open."""
-    _, ome, base = walk.check_group(group)
+    _, ome, base = await walk.check_group(group)
     if "multiscales" not in ome:
         return ImageSummary(node=group.node, exists=True,
                             is_group=group.node not in walk.layout.array_nodes,
