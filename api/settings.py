@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=64, ge=2, description="Deepest JSON nesting accepted.")
     max_documents: int = Field(default=100_000, ge=1, description="Documents read per job at most.")
     max_bytes: int = Field(default=512 * MiB, ge=1, description="Bytes read per job at most.")
+    max_findings: int = Field(
+        default=10_000, ge=1,
+        description="Findings kept in a job's report at most (memory); beyond, they are "
+        "counted in counts, not kept (one of each severity always is).",
+    )
     request_timeout: float = Field(default=30.0, gt=0, description="Seconds per outgoing request.")
     request_retries: int = Field(
         default=2, ge=0, description="Retries of a failed outgoing request."

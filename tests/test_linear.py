@@ -150,3 +150,20 @@ def test_a_deadline_stops_a_big_plate_in_time() -> None:
     assert time.monotonic() - started < 5.0
     assert report.verdict == "incomplete" and not report.complete
     assert any("deadline" in r for r in report.incomplete_reasons)
+
+
+def test_findings_beyond_the_cap_are_counted_not_kept() -> None:
+    """A memory budget: the 100k-well plate with no wells is 100k findings; 1000 are kept,
+    all are counted, the verdict is the same."""
+    docs = {"zarr.json": plate_document("0.5", 100_000)}
+    report = asyncio.run(avalidate("memory://plate", store=DictStore(docs),
+                                   options=Options(max_findings=1000)))
+    assert len(report.findings) == 1000
+    data = report.to_dict()
+    assert data["counts"]["error"] == 100_000
+    assert report.verdict == "invalid" and report.complete
+    assert any("counted (in counts), not kept" in s for s in report.skipped)
+    from validator.model import Report
+
+    again = Report.from_dict(json.loads(json.dumps(data)))
+    assert again.counts() == report.counts()

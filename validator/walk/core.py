@@ -58,6 +58,7 @@ class Walk:
         self.report = Report(target=target, ngff_version=None, zarr_format=None,
                              strict=options.strict)
         self.findings = Findings(self.report, on_finding)
+        self.findings.max_findings = options.max_findings
         self.reader = Reader(store, options, self.findings, on_progress, limiter)
         self.layout = Layout(self.reader, self.findings)
         self.findings.locate = self.layout.locate
@@ -149,6 +150,13 @@ class Walk:
                     f"only the first field listed by each well); {self.fields_skipped_wells} "
                     "wells have more than one field"
                 )
+            dropped = self.findings.dropped_rules
+            if dropped:
+                by_rule = ", ".join(f"{rule} {n}" for rule, n in dropped.most_common(10))
+                self.report.skipped.append(
+                    f"findings: {sum(dropped.values())} beyond the first "
+                    f"{self.options.max_findings} were counted (in counts), not kept: {by_rule}"
+                    + (" ..." if len(dropped) > 10 else ""))
             self.report.stats.seconds = time.monotonic() - started
             self.report.stats.documents = self.reader.documents
             self.report.stats.requests = self.store.stats.requests

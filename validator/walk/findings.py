@@ -7,6 +7,7 @@ checked, that node's metadata document and base pointer (from the Zarr layout).
 
 from __future__ import annotations
 
+import collections
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -54,6 +55,10 @@ class Findings:
     def __init__(self, report: Report, on_finding: FindingCallback | None) -> None:
         self.report = report
         self._on_finding = on_finding
+        #: Findings kept at most (Options.max_findings); the rest are counted by rule here.
+        self.max_findings: int | None = None
+        self.dropped_rules: collections.Counter[str] = collections.Counter()
+        self._kept_severities: set[str] = set()
         #: The version whose rules run and whose spec is linked. Until the root declares one,
         #: findings (of reading the root) link to the oldest supported release.
         self.version: ngff.SpecVersion = ngff.supported()[0]
@@ -61,6 +66,16 @@ class Findings:
         self.locate: Locate = lambda node: ("", "")
 
     def add(self, finding: Finding) -> None:
+        cap = self.max_findings
+        if cap is not None and len(self.report.findings) >= cap:
+            severity = finding.severity.value
+            if severity in self._kept_severities:
+                # A memory budget: counted, not kept (a 100k-well plate with no wells is
+                # 100k findings). One of each severity stays, so the verdict holds.
+                self.report.dropped[severity] += 1
+                self.dropped_rules[finding.rule] += 1
+                return
+        self._kept_severities.add(finding.severity.value)
         self.report.findings.append(finding)
         if self._on_finding is not None:
             self._on_finding(finding)
