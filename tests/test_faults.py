@@ -197,3 +197,30 @@ def test_only_what_may_change_is_tried_again(server: DataServer) -> None:
     assert paths[f"reset-mid-body.zarr/{ARRAY}"] == 1
     assert paths[f"truncated.zarr/{ARRAY}"] == 1
     assert paths[f"drip.zarr/{ARRAY}"] == 1  # bytes came, then too slowly: not a transient
+
+
+def test_html_report_has_a_csp_and_nosniff(server: DataServer, service: ServiceThread) -> None:
+    """Issue 14, reproduction 9: report downloads lacked nosniff, the HTML report a CSP."""
+    with service.client() as client:
+        response = client.post("/v1/validate", json={"url": _url(server, "html")})
+        assert response.status_code == 200
+        job = response.headers["content-location"]
+        for fmt in ("html", "sarif", "json", "text"):
+            report = client.get(f"{job}/report", params={"format": fmt})
+            assert report.status_code == 200, report.text[:300]
+            assert report.headers["x-content-type-options"] == "nosniff", fmt
+        html = client.get(f"{job}/report", params={"format": "html"})
+        csp = html.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp
+
+
+def test_signed_per_object_urls_are_explained(server: DataServer, service: ServiceThread
+                                              ) -> None:
+    """Issue 14, reproduction 8: a token query is kept on every read (the "token" fault);
+    a URL signed for one object cannot work, and the message says why."""
+    url = server.url_for("ok-image.zarr") + "?X-Amz-Signature=abc&X-Amz-Expires=60"
+    with pytest.raises(CouldNotValidate, match="signed for one object"):
+        asyncio.run(avalidate(url, options=Options(**OPTIONS)))
+    with service.client() as client:
+        problem = is_problem(client.post("/v1/validate", json={"url": url}), 422)
+    assert "signed for one object" in problem["detail"]
