@@ -137,7 +137,11 @@ def test_a_big_plate_does_not_stall_another_walk(tmp_path: Any) -> None:
         waits, big = asyncio.run(main(server.url_for("small.zarr")))
     assert big.verdict == "incomplete"  # the document budget, not a crash
     assert len(waits) > 5
-    assert max(waits) < 1.0, sorted(waits)[-5:]
+    # Every small walk but the slowest under a second, that one under two: a CI machine
+    # shared with other work adds its own pauses (measured here: 0.07-0.3 s typically; inline,
+    # before the checks moved off the loop, one waited 8 s).
+    waits.sort()
+    assert waits[-2] < 1.0 and waits[-1] < 2.0, waits[-5:]
 
 
 def test_a_deadline_stops_a_big_plate_in_time() -> None:
