@@ -39,11 +39,16 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceThread]
 
 
 #: A URL that is well-formed can still be refused (the network policy) or not validatable (not
-#: reachable, not OME-Zarr): a documented 422 for the two operations that take one, and only
-#: for them.
+#: reachable, not OME-Zarr): a documented 422 for the operations that take one (validate,
+#: jobs, batches), and only for them.
 CONFIG = """
+# A body over the service's size limit is refused with a documented 413, before it is parsed.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422",
+                     "428", "429"]
+
 [[operations]]
-include-path-regex = "^/v1/(validate|jobs)$"
+include-path-regex = "^/v1/(validate|jobs|batches)$"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "404", "409", "422", "429"]
 """
