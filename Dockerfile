@@ -40,4 +40,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
 # One worker: jobs run in the process that accepted them (see the README). The app stops
 # gracefully on SIGTERM: running jobs are recorded as interrupted.
-CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header", "--timeout-graceful-shutdown", "20"]
+# python -m api.serve: uvicorn with a header timeout, a keep-alive timeout, a cap on open
+# connections (OME_ZARR_VALIDATOR_MAX_CONNECTIONS, below the descriptor limit) and
+# X-Forwarded-For trusted from nobody (behind a proxy: OME_ZARR_VALIDATOR_FORWARDED_ALLOW_IPS).
+CMD ["python", "-m", "api.serve", "--host", "0.0.0.0", "--port", "8000"]

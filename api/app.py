@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import problems
+from api import openapi, problems
 from api.batches import BatchManager, SqliteBatchRepository
 from api.jobs.repository import JobRepository, SqliteJobRepository
 from api.jobs.runner import AsyncioJobRunner, JobRunner
-from api.middleware import BodyLimit
+from api.middleware import BodyLimit, SecurityHeaders
 from api.ratelimit import RateLimiter
 from api.routers import batches, docs, jobs, meta, validate, web
 from api.settings import Settings
@@ -45,6 +45,7 @@ def default_runner(repository: JobRepository, policy: SafeNetworkPolicy,
         heartbeat_interval=settings.heartbeat_interval,
         retention=settings.job_retention_days * 86400.0,
         dask_scheduler=settings.dask_scheduler,
+        host_in_flight=settings.host_in_flight,
     )
 
 
@@ -55,6 +56,7 @@ def make_policy(settings: Settings, resolve: Resolve | None = None) -> SafeNetwo
         resolve=resolve,
         s3_endpoint=settings.s3_endpoint_url,
         gcs_endpoint=settings.gcs_endpoint_url,
+        reveal_dns=False,  # one message for "private" and "does not resolve"; detail logged
     )
 
 
@@ -110,6 +112,7 @@ def create_app(
     app.state.runner = None
     app.state.batches = None
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -120,6 +123,8 @@ def create_app(
             expose_headers=["Location", "Content-Location", "Retry-After"],
             max_age=600,
         )
+    # Outermost (added last): its headers are on every response, 413s included.
+    app.add_middleware(SecurityHeaders)
     app.include_router(validate.router)
     app.include_router(jobs.router)
     app.include_router(batches.router)

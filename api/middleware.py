@@ -1,4 +1,5 @@
-"""ASGI middleware: a cap on the size of request bodies (413 problem beyond it)."""
+"""ASGI middleware: a cap on the size of request bodies (413 problem beyond it), and security
+headers on every response."""
 
 from __future__ import annotations
 
@@ -73,3 +74,37 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+#: The HTML report (``/v1/jobs/{id}/report?format=html``) is a standalone page with inline CSS
+#: and no script: nothing else may load or run in it, even if a finding's text got through.
+REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+              "form-action 'none'; frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """``X-Content-Type-Options: nosniff`` on every response (a report or problem document is
+    never sniffed into HTML), and :data:`REPORT_CSP` on HTML that sets no policy of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")
+                if (content_type.startswith(b"text/html")
+                        and b"content-security-policy" not in names):
+                    headers.append((b"content-security-policy", REPORT_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

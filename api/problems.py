@@ -82,7 +82,9 @@ def problem_response(
         body["instance"] = instance
     for key, value in (extensions or {}).items():
         body.setdefault(key, value)
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}),
+    # nosniff here too: a 500 is sent by Starlette's outermost middleware, outside ours.
+    return JSONResponse(body, status_code=status,
+                        headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
                         media_type=MEDIA_TYPE)
 
 
@@ -107,11 +109,33 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = None
     if exc.status_code == 404 and detail is None:
         detail = f"there is nothing at {request.url.path}"
-    if exc.status_code == 405 and detail is None:
-        allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
-        detail = f"{request.method} is not allowed here" + (f"; use {allowed}" if allowed else "")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route matching the path only (GET, not
+        # DELETE, for /v1/jobs/{id}): name those of every route of the path.
+        allowed = _allowed_methods(request) or headers.get("Allow") or headers.get("allow")
+        headers.pop("allow", None)
+        if allowed:
+            headers["Allow"] = allowed
+        if detail is None:
+            detail = (f"{request.method} is not allowed here"
+                      + (f"; use {allowed}" if allowed else ""))
     return problem_response(exc.status_code, detail=detail, instance=request.url.path,
-                            headers=exc.headers)
+                            headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    from fastapi import routing
+
+    methods: set[str] = set()
+    for context in routing.iter_route_contexts(request.app.routes):
+        route = context.original_route
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            methods.update(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def _clean_errors(errors: Any) -> list[dict[str, Any]]:

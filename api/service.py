@@ -46,6 +46,7 @@ def job_options(settings: Settings, body: ValidateRequest) -> Options:
         max_json_depth=settings.max_json_depth,
         max_documents=settings.max_documents,
         max_bytes=settings.max_bytes,
+        max_findings=settings.max_findings,
         deadline=settings.job_deadline,
         storage_options=storage,
     )

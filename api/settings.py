@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=64, ge=2, description="Deepest JSON nesting accepted.")
     max_documents: int = Field(default=100_000, ge=1, description="Documents read per job at most.")
     max_bytes: int = Field(default=512 * MiB, ge=1, description="Bytes read per job at most.")
+    max_findings: int = Field(
+        default=10_000, ge=1,
+        description="Findings kept in a job's report at most (memory); beyond, they are "
+        "counted in counts, not kept (one of each severity always is).",
+    )
     request_timeout: float = Field(default=30.0, gt=0, description="Seconds per outgoing request.")
     request_retries: int = Field(
         default=2, ge=0, description="Retries of a failed outgoing request."
@@ -98,9 +103,17 @@ class Settings(BaseSettings):
         description="Outgoing requests in flight per job (and so per target host).",
     )
 
+    host_in_flight: int = Field(
+        default=32,
+        ge=1,
+        description="Outgoing requests in flight per target host, all jobs together (a slow "
+        "host holds its own slots, never another host's).",
+    )
+
     # -- limits of the service -------------------------------------------------------------
     max_running_jobs: int = Field(
-        default=4, ge=1, description="Jobs running at once; more wait queued."
+        default=4, ge=1, description="Jobs running at once, shared round-robin between clients "
+        "(one slot kept for a client with nothing running); more wait queued."
     )
     max_queued_jobs: int = Field(
         default=100, ge=0, description="Jobs waiting to run at most; beyond that, 503."
@@ -133,6 +146,27 @@ class Settings(BaseSettings):
         "workers need ome-zarr-validator). Unset: jobs run in the service process."
     )
 
+    # -- connections (python -m api.serve) -------------------------------------------------
+    header_timeout: float = Field(
+        default=10.0, gt=0, le=3600,
+        description="Seconds a connection has to send a complete request head; then it is "
+        "closed (slowloris, half-open connections).",
+    )
+    keepalive_timeout: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds an idle keep-alive connection is kept."
+    )
+    max_connections: int = Field(
+        default=512, ge=1,
+        description="Concurrent connections at most; more are closed at once. Keep it well "
+        "below the descriptor limit (ulimit -n).",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of the reverse proxies whose X-Forwarded-For is trusted (the "
+        "client address, and so its rate limit). Empty: trusted from nobody. Set it behind a "
+        "proxy, e.g. 10.0.0.5.",
+    )
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _hosts(cls, value: Any) -> Any:
@@ -141,7 +175,7 @@ class Settings(BaseSettings):
             parse_allow_rule(str(entry))  # ValueError -> a clear settings error at start-up
         return value
 
-    @field_validator("allowed_ports", "cors_origins", mode="before")
+    @field_validator("allowed_ports", "cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
     def _ports(cls, value: Any) -> Any:
         return _split(value)

@@ -125,6 +125,31 @@ def measure(root: Path, version: str, repeat: int = 3) -> list[CpuResult]:
     return results
 
 
+def measure_big_plate(version: str, wells: int = 100_000) -> list[CpuResult]:
+    """The plate of issue 14: one root document listing ``wells`` wells (200 x 500) and no
+    well groups. ``checks``: that document's parse and checks; ``walk``: the whole walk (a
+    request and a finding per missing well). ``documents`` counts wells here."""
+    from validator.testing.plates import plate_document
+
+    data = plate_document("0.5" if version == "0.5" else "0.4", wells)
+    docs = {"zarr.json": data} if version == "0.5" else {".zattrs": data,
+                                                          ".zgroup": b'{"zarr_format": 2}'}
+
+    def checks() -> int:
+        value, _ = parse_json(data, 128)
+        check_attributes(value.get("attributes", value) if version == "0.5" else value,
+                         version)
+        return wells
+
+    results = []
+    for name, func in ((f"checks-{wells // 1000}k-wells", checks),
+                       (f"walk-{wells // 1000}k-wells", lambda: _walk(docs) and wells)):
+        started = time.process_time()
+        count = func()
+        results.append(CpuResult(version, name, int(count), time.process_time() - started))
+    return results
+
+
 if __name__ == "__main__":
     import sys
 
@@ -132,7 +157,7 @@ if __name__ == "__main__":
 
     for v in ("0.4", "0.5"):
         files = plate(PlateSpec(v))
-        for r in measure(files.root, v):
+        for r in measure(files.root, v) + measure_big_plate(v):
             print(json.dumps({"version": r.version, "measure": r.measure,
                               "documents": r.documents, "cpu_s": round(r.seconds, 3),
                               "documents_per_s": round(r.per_second)}))

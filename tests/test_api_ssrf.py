@@ -112,6 +112,10 @@ def client(net: Net, guard: EgressGuard) -> Iterator[httpx.Client]:
     assert guard.blocked == [], f"connections to non-loopback addresses: {guard.blocked}"
 
 
+#: What the service says of a name that resolves to a refused address and of one that does
+#: not resolve at all: the same, so that a submitter cannot probe internal names.
+UNIFORM = "does not resolve to an address this service may fetch from"
+
 # (url template, a part of the expected reason). {L4}/{L6}: the counting listeners' ports,
 # {P}: the allowed data server's port.
 TABLE: list[tuple[str, str]] = [
@@ -140,13 +144,13 @@ TABLE: list[tuple[str, str]] = [
     ("http://[64:ff9b::a00:1]/", "NAT64 form of 10.0.0.1"),
     ("http://[2002:7f00:1::]:{L4}/", "6to4 form of 127.0.0.1"),
     ("http://[fe80::1%25lo]:{L4}/", "zone"),
-    ("http://private.test/", "resolves to 10.0.0.1"),
-    ("http://mixed.test/", "resolves to 10.0.0.1"),
-    ("http://rebind.test:{L4}/", "resolves to 127.0.0.1"),
+    ("http://private.test/", UNIFORM),
+    ("http://mixed.test/", UNIFORM),
+    ("http://rebind.test:{L4}/", UNIFORM),
     ("http://127.0.0.1:{P}/to-loopback", "127.0.0.1 is a loopback address"),
     ("http://127.0.0.1:{P}/to-file", "scheme file: is not allowed"),
     ("http://127.0.0.1:{P}/to-metadata", "link-local"),
-    ("http://127.0.0.1:{P}/to-private-name", "resolves to 10.0.0.1"),
+    ("http://127.0.0.1:{P}/to-private-name", UNIFORM),
     ("http://user@public.test/", "user info"),
     ("http://user:secret@public.test/", "user info"),
     ("http://public.test@127.0.0.1:{L4}/", "user info"),
@@ -184,13 +188,31 @@ def test_refused_with_a_problem_and_no_connection(
         assert problem["type"] == "/problems/could-not-validate"
 
 
+def test_private_and_unresolvable_names_are_refused_alike(
+    net: Net, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 14, reproduction 9: "resolves to 127.0.0.1" vs "cannot resolve" told a submitter
+    which internal names exist. Both now get one message; the detail goes to the log."""
+    details = []
+    with caplog.at_level("WARNING", logger="validator.netsafe"):
+        for host in ("private.test", "no-such-name.test"):
+            response = client.post("/v1/validate", json={"url": f"http://{host}/x.zarr"})
+            problem = is_problem(response, 422)
+            assert problem["type"] == "/problems/url-refused", problem
+            details.append(problem["detail"].replace(host, "HOST"))
+    assert details[0] == details[1], details
+    assert "10.0.0.1" not in details[0]
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "resolves to 10.0.0.1" in logged and "cannot resolve no-such-name.test" in logged
+
+
 def test_dns_rebinding_between_vetting_and_connecting(net: Net, client: httpx.Client) -> None:
     """The pre-flight lookup says public, the connection-time lookup says loopback: the
     resolver aiohttp connects through vets its own answer, so nothing is connected to."""
     url = f"http://rebinding-later.test:{net.L4}/data.zarr"
     response = client.post("/v1/validate", json={"url": url})
     problem = is_problem(response, 422)
-    assert "resolves to 127.0.0.1" in problem["detail"], problem
+    assert UNIFORM in problem["detail"], problem
     assert net.served["rebinding-later.test"] >= 2  # vetted, then resolved again to connect
 
 
@@ -210,4 +232,5 @@ def test_allowed_host_is_served(net: Net, client: httpx.Client) -> None:
 
 
 def test_no_real_dns_was_asked(net: Net) -> None:
-    assert set(net.lookups) <= set(net.dns), net.lookups
+    # no-such-name.test is asked on purpose (test_private_and_unresolvable_names_are_refused_alike)
+    assert set(net.lookups) <= {*net.dns, "no-such-name.test"}, net.lookups

@@ -22,6 +22,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from api import serve
 from api.app import create_app
 from api.settings import Settings
 from validator.netsafe import Resolve
@@ -78,8 +79,9 @@ class ServiceThread:
         self._sock = _listening_socket()
         self.port = int(self._sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="none",
-                                http="h11", timeout_graceful_shutdown=5)
+        # The production configuration (python -m api.serve): header timeout, connection cap.
+        config = serve.config(app, app.state.settings, log_level="warning",
+                              timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run,
                                         kwargs={"sockets": [self._sock]}, daemon=True)
@@ -118,8 +120,8 @@ class ServiceThread:
 
 
 class ServiceProcess:
-    """``uvicorn api.app:app`` in a subprocess, configured through the environment, on a
-    listening socket handed over with ``--fd`` (no port race)."""
+    """``python -m api.serve`` (the production command) in a subprocess, configured through
+    the environment, on a listening socket handed over with ``--fd`` (no port race)."""
 
     def __init__(self, env: Mapping[str, str], log: Path) -> None:
         self.env = {k: v for k, v in os.environ.items()
@@ -136,7 +138,7 @@ class ServiceProcess:
         fd = self._sock.fileno()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "api.app:app", "--fd", str(fd),
+                [sys.executable, "-m", "api.serve", "--fd", str(fd),
                  "--log-level", "warning", "--no-access-log"],
                 env=self.env, cwd=ROOT, pass_fds=(fd,), stdout=log, stderr=subprocess.STDOUT,
             )

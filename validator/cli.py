@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{DEFAULT_CONCURRENCY}; the walk starts at 64 and adapts below it)")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds per request (default 30)")
+    parser.add_argument("--retries", type=int, default=3, metavar="N",
+                        help="tries again at most N times what may change: HTTP 5xx and "
+                        "429, timeouts and connection resets before the first byte (default "
+                        "3); a body cut off or corrupt is not tried again")
+    parser.add_argument("--max-findings", type=int, metavar="N",
+                        help="keep at most N findings in the report (memory); the rest are "
+                        "counted in counts, not listed (one of each severity is always kept)")
     parser.add_argument("--max-document-size", type=int, default=32 * MiB, metavar="BYTES",
                         help="largest metadata document read (default 32 MiB)")
     parser.add_argument("--deadline", type=float, metavar="SECONDS",
@@ -202,6 +209,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             strict=args.strict,
             concurrency=args.concurrency,
             timeout=args.timeout,
+            retries=args.retries,
+            max_findings=args.max_findings,
             max_document_bytes=args.max_document_size,
             deadline=args.deadline,
             storage_options=parse_storage_options(args.storage_option),

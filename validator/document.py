@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from validator import schemas
+from validator import schemas, strictjson
 from validator import versions as ngff
 from validator.errors import CouldNotValidate
 from validator.model import Finding, Report, Severity, pointer
@@ -64,17 +65,26 @@ class Issue:
 
 
 def parse_json(data: bytes, max_depth: int) -> tuple[Any, str | None]:
-    """Parse a JSON document; return ``(value, None)`` or ``(None, problem)``."""
+    """Parse a JSON document; return ``(value, None)`` or ``(None, problem)``.
+
+    Strict JSON (:mod:`validator.strictjson`): duplicate keys, ``NaN``/``Infinity`` literals,
+    numbers beyond a double's range and bytes that are not UTF-8 are problems. A problem is
+    a :class:`~validator.strictjson.JsonProblem` when it knows its JSON pointer.
+    """
     try:
-        value = json.loads(data)
+        value = strictjson.loads(data)
     except RecursionError:
         return None, f"JSON nested deeper than {max_depth} levels"
+    except UnicodeDecodeError as exc:
+        return None, (f"not valid JSON: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at "
+                      f"offset {exc.start})")
     except json.JSONDecodeError as exc:
         # Line and column first: what a curator needs to find the defect in the file.
         return None, f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    except UnicodeDecodeError as exc:
-        return None, f"not valid JSON: not UTF-8 text (byte {exc.start}: {exc.reason})"
     except ValueError as exc:
+        problem = exc.args[0] if exc.args else ""
+        if isinstance(problem, strictjson.JsonProblem):
+            return None, problem
         return None, f"not valid JSON: {exc}"
     # Nesting cannot be deeper than the number of opening brackets (those inside strings
     # only add to the count): most documents need no walk at all.
@@ -140,8 +150,17 @@ def is_ome(attributes: Mapping[str, Any]) -> bool:
     return any(key in attributes for key in OME_KEYS)
 
 
-def check_attributes(attributes: Mapping[str, Any], version: str, node: str = "") -> list[Issue]:
-    """Every schema and document-rule violation of one attributes object."""
+class CheckInterrupted(Exception):
+    """The checks of a document were stopped (``cancel`` was set): a deadline or budget."""
+
+
+def check_attributes(attributes: Mapping[str, Any], version: str, node: str = "",
+                     *, cancel: threading.Event | None = None) -> list[Issue]:
+    """Every schema and document-rule violation of one attributes object.
+
+    ``cancel``: checked between rules and between violations; once set, the checks stop with
+    :class:`CheckInterrupted` (a worker thread cannot be cancelled otherwise).
+    """
     issues: list[Issue] = []
     record = ngff.find(version)
     if record is None:
@@ -154,25 +173,36 @@ def check_attributes(attributes: Mapping[str, Any], version: str, node: str = ""
     kinds.extend(kind for key, kind in record.kinds.items() if key in ome)
     for kind in kinds:
         for v in schemas.schema_violations(kind, version, attributes):
+            _stop_if(cancel)
             issues.append(Issue(v.rule, v.severity, v.path, v.message, spec_url(version, v.anchor)))
     ctx = DocContext(version=version, ome=ome, node=node)
     for rule in RULES.for_subject(Subject.OME, version):
-        issues.extend(_run(rule, ome, ctx, prefix, version))
+        issues.extend(_run(rule, ome, ctx, prefix, version, cancel))
     for key in record.kinds:
         if key in ome:
             for rule in RULES.for_subject(Subject(key), version):
                 path = (*prefix, key)
-                issues.extend(_run(rule, ome[key], ctx, path, version))
+                issues.extend(_run(rule, ome[key], ctx, path, version, cancel))
     return _dedupe(issues)
 
 
+def _stop_if(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise CheckInterrupted("the document checks were stopped")
+
+
 def _run(
-    rule: Rule, value: Any, ctx: DocContext, prefix: tuple[str | int, ...], version: str
+    rule: Rule, value: Any, ctx: DocContext, prefix: tuple[str | int, ...], version: str,
+    cancel: threading.Event | None = None,
 ) -> Iterator[Issue]:
     assert rule.check is not None
+    _stop_if(cancel)
     try:
         for violation in rule.check(value, ctx):
+            _stop_if(cancel)
             yield _issue(rule, violation, prefix, version)
+    except CheckInterrupted:
+        raise
     except Exception as exc:  # a check must never take the run down with it
         log.exception("rule %s crashed", rule.id)
         crashed = _builtin(RULE_CRASHED, prefix, crash_message(rule.id, exc), version)
@@ -246,7 +276,9 @@ def _validate_document(
         parsed, problem = parse_json(raw, max_depth)
         if problem is not None:
             rule = DOCUMENT_TOO_DEEP if "deeper" in problem else DOCUMENT_INVALID_JSON
-            report.findings.append(_builtin(rule, (), problem, version).finding("", "", ""))
+            finding = _builtin(rule, (), problem, version).finding("", "", "")
+            at = getattr(problem, "pointer", "")
+            report.findings.append(dataclasses.replace(finding, pointer=at) if at else finding)
             report.ngff_version = version
             return report
         document = parsed

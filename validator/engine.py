@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from validator.errors import CouldNotValidate
+from validator.hostlimit import HostLimits
 from validator.limiter import Limiter
 from validator.model import Finding, Report
 from validator.nodeinfo import NodeDetailCallback
@@ -57,6 +58,7 @@ async def avalidate(
     on_node: NodeCallback | None = None,
     on_node_detail: NodeDetailCallback | None = None,
     limiter: Limiter | None = None,
+    host_limits: HostLimits | None = None,
     **overrides: Any,
 ) -> Report:
     """Validate the OME-Zarr hierarchy at ``target`` and return a report of every violation.
@@ -72,12 +74,14 @@ async def avalidate(
     documents read there, and the array's properties). The report says what produced it and
     when (:attr:`Report.provenance`).
     ``limiter`` replaces the run's own cap on requests in flight (a batch shares one per host).
+    ``host_limits`` caps requests in flight per host together with every other walk given the
+    same object (a service's jobs; see :mod:`validator.hostlimit`).
     """
     started, clock = now(), time.monotonic()
     report = await _walk(target, options=options, policy=policy, store=store,
                          on_progress=on_progress, on_finding=on_finding, on_node=on_node,
                          on_node_detail=on_node_detail, limiter=limiter,
-                         **overrides)
+                         host_limits=host_limits, **overrides)
     report.provenance = provenance(started, time.monotonic() - clock)
     return report
 
@@ -93,6 +97,7 @@ async def _walk(
     on_node: NodeCallback | None,
     on_node_detail: NodeDetailCallback | None,
     limiter: Limiter | None,
+    host_limits: HostLimits | None,
     **overrides: Any,
 ) -> Report:
     opts = _options(options, overrides)
@@ -116,7 +121,7 @@ async def _walk(
     # A single-file OME-Zarr (.ozx, RFC-9) is walked through a store over the archive.
     archive = await open_archive(target, opts, policy)
     if archive is None:
-        store = open_store(target, opts, policy)
+        store = open_store(target, opts, policy, host_limits=host_limits)
         walk = walker(store)
         try:
             return await _run_walk(walk, store, opts)
@@ -159,6 +164,7 @@ async def _run_walk(walk: Walk, store: Store, opts: Options) -> Report:
         report.truncated = True
         reason = f"walk stopped early: the deadline of {opts.deadline:g} s was reached"
         report.skipped.append(reason)
+        # Checks running in a worker thread were told to stop (walk.offload).
         report.mark_incomplete(reason)
         report.stats.requests = store.stats.requests
         report.stats.bytes = store.stats.bytes

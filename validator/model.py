@@ -206,6 +206,10 @@ class Report:
     #: How the target was read, in words, for the summary: where the NGFF version came from
     #: (declared, given, inferred), a metadata document's URL taken as its group, ...
     notes: list[str] = field(default_factory=list)
+    #: Findings counted but not kept (a cap on findings, ``Options.max_findings``), by
+    #: severity: part of :meth:`counts`. One of each severity found is always kept, so the
+    #: verdict never depends on a finding that was dropped.
+    dropped: Counter[str] = field(default_factory=Counter)
 
     @property
     def errors(self) -> list[Finding]:
@@ -252,7 +256,7 @@ class Report:
         return "valid" if self.complete else "incomplete"
 
     def counts(self) -> dict[str, int]:
-        counter = Counter(f.severity.value for f in self.findings)
+        counter = Counter(f.severity.value for f in self.findings) + self.dropped
         return {s.value: counter.get(s.value, 0) for s in Severity}
 
     def sort(self) -> None:
@@ -305,4 +309,13 @@ class Report:
             provenance=(Provenance.from_dict(data["provenance"])
                         if data.get("provenance") else None),
             notes=list(data.get("notes", [])),
+            dropped=_dropped(data),
         )
+
+
+def _dropped(data: dict[str, Any]) -> Counter[str]:
+    """What a stored report counted beyond the findings it kept (``counts`` minus findings)."""
+    kept = Counter(f.get("severity") for f in data.get("findings", []))
+    counts = data.get("counts", {})
+    return Counter({s: n - kept.get(s, 0) for s, n in counts.items()
+                    if isinstance(n, int) and n > kept.get(s, 0)})

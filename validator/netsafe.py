@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import re
 import socket
@@ -65,6 +66,8 @@ __all__ = [
     "parse_numeric_ipv4",
     "system_resolve",
 ]
+
+log = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -296,6 +299,7 @@ class SafeNetworkPolicy:
         s3_endpoint: str | None = None,
         gcs_endpoint: str | None = None,
         dns_timeout: float = DNS_TIMEOUT,
+        reveal_dns: bool = True,
     ) -> None:
         self.rules: tuple[AllowRule, ...] = tuple(
             r if isinstance(r, AllowRule) else parse_allow_rule(r) for r in allowed_hosts
@@ -309,6 +313,10 @@ class SafeNetworkPolicy:
         self.s3_endpoint = (s3_endpoint or S3_ENDPOINT).rstrip("/")
         self.gcs_endpoint = (gcs_endpoint or GCS_ENDPOINT).rstrip("/")
         self.dns_timeout = dns_timeout
+        #: False (the service): a name that does not resolve and one that resolves to a refused
+        #: address get the same message, so that a submitter cannot probe internal names; the
+        #: detail is logged (logger ``validator.netsafe``).
+        self.reveal_dns = reveal_dns
 
     @classmethod
     def from_env(
@@ -513,6 +521,18 @@ class SafeNetworkPolicy:
         trusted = any(rule.allows_name(host, port) for rule in self.rules)
         if not trusted and (host == "localhost" or host.endswith(".localhost")):
             raise FetchRefused(f"refused host {host}: the local host")
+        try:
+            return await self._resolve_and_vet(host, port, trusted)
+        except FetchError as exc:
+            if self.reveal_dns:
+                raise
+            log.warning("refused host %s (port %d): %s", host, port, exc)
+            raise FetchRefused(
+                f"refused {host}: it does not resolve to an address this service may fetch "
+                "from (public addresses only)"
+            ) from None
+
+    async def _resolve_and_vet(self, host: str, port: int, trusted: bool) -> list[IPAddress]:
         try:
             async with asyncio.timeout(self.dns_timeout):
                 answers = list(await self._resolve(host, port))

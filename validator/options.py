@@ -41,6 +41,9 @@ class Options:
     max_json_depth: int = 128
     max_documents: int | None = None
     max_bytes: int | None = None
+    #: Findings kept in the report at most (a memory budget): beyond it, findings of a
+    #: severity the report already holds are counted (``counts``), not kept. ``None``: all.
+    max_findings: int | None = None
     deadline: float | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     #: Read the ``labels`` group of every field image of a plate (a field is an image, and an
@@ -80,8 +83,12 @@ class Options:
             raise ValueError("concurrency must be at least 1")
         if self.timeout <= 0:
             raise ValueError("timeout must be positive")
+        if not 0 <= self.retries <= 20:
+            raise ValueError("retries must be between 0 and 20")
         if self.max_document_bytes < 1:
             raise ValueError("max_document_bytes must be positive")
+        if self.max_findings is not None and self.max_findings < 1:
+            raise ValueError("max_findings must be at least 1")
         if self.sample_wells is not None and self.sample_wells < 1:
             raise ValueError("sample_wells must be at least 1")
         if self.fields not in ("all", "first"):

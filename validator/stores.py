@@ -16,6 +16,7 @@ the dataset root), ``None`` when there is no such object, or raises
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import os
 import random
@@ -24,9 +25,10 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from validator.errors import CouldNotValidate, DocumentTooLarge, FetchError, FetchRefused
+from validator.hostlimit import HostLimits
 from validator.options import Options
 
 if TYPE_CHECKING:  # imported when an http(s) store is made: ~0.1 s of start-up otherwise
@@ -119,8 +121,16 @@ class HttpStore:
         *,
         policy: NetworkPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        host_limits: HostLimits | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/") + "/"
+        #: Shared with other walks (a service's jobs): a cap on requests in flight per host.
+        self.host_limits = host_limits
+        # A query (a token: ``?token=...``) is kept on every document read, after the key;
+        # a fragment means nothing to a server and is dropped.
+        parts = urlsplit(base_url)
+        self.query = parts.query
+        self.base_url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")
+                                   ).rstrip("/") + "/"
         self.options = options
         self.policy = policy
         self.stats = StoreStats()
@@ -129,7 +139,7 @@ class HttpStore:
         self._paused_until = 0.0  # monotonic time before which no request is sent
 
     def url(self, key: str) -> str:
-        return self.base_url + key
+        return self.base_url + key + (f"?{self.query}" if self.query else "")
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -182,10 +192,15 @@ class HttpStore:
             pause = self._paused_until - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
+            progress = _Progress()
+            shared = (contextlib.nullcontext() if self.host_limits is None
+                      else self.host_limits.slot(url))
             try:
-                # asyncio.timeout, not wait_for: no extra task per request.
-                async with asyncio.timeout(self.options.timeout):
-                    return await self._get_once(url, cap, byte_range)
+                # The wait for a shared host slot is not part of the request's timeout.
+                async with shared:
+                    # asyncio.timeout, not wait_for: no extra task per request.
+                    async with asyncio.timeout(self.options.timeout):
+                        return await self._get_once(url, cap, byte_range, progress)
             except _Retry as retry:
                 if attempt >= self.options.retries:
                     raise FetchError(
@@ -199,20 +214,28 @@ class HttpStore:
                 attempt += 1
                 await asyncio.sleep(delay)
             except TimeoutError:
-                if attempt >= self.options.retries:
+                # Only what may change is tried again: a server that sent part of a body and
+                # then stalled (a drip) is as slow the next time.
+                if progress.received or attempt >= self.options.retries:
                     raise FetchError(
                         f"timed out after {self.options.timeout:g} s reading {url}"
+                        + (f" ({progress.received} bytes received)" if progress.received else "")
                     ) from None
                 attempt += 1
                 await asyncio.sleep(_backoff(attempt))
             except _client_error() as exc:
+                if progress.received:
+                    # A reset or a short body after the first byte: deterministic corruption
+                    # (a truncated object, a broken proxy), not a transient; no retry.
+                    raise FetchError(f"could not read {url}: the body was cut off after "
+                                     f"{progress.received} bytes ({exc})") from None
                 if attempt >= self.options.retries:
                     raise FetchError(f"could not read {url}: {exc}") from None
                 attempt += 1
                 await asyncio.sleep(_backoff(attempt))
 
-    async def _get_once(self, url: str, cap: int,
-                        byte_range: str | None) -> tuple[bytes, int] | None:
+    async def _get_once(self, url: str, cap: int, byte_range: str | None,
+                        progress: _Progress) -> tuple[bytes, int] | None:
         session = self._client()
         # Ranges count bytes of the stored object: no content coding in between.
         headers = None if byte_range is None else {"Range": byte_range,
@@ -239,11 +262,11 @@ class HttpStore:
                         f"HTTP {response.status}", _retry_after(response.headers.get("Retry-After"))
                     )
                 if response.status == 206 and byte_range is not None:
-                    data = await self._read_capped(response, url, cap)
+                    data = await self._read_capped(response, url, cap, progress)
                     return data, _range_total(response.headers.get("Content-Range"), url)
                 if response.status != 200:
                     raise FetchError(f"HTTP {response.status} for {url}")
-                data = await self._read_capped(response, url, cap)
+                data = await self._read_capped(response, url, cap, progress)
                 return data, len(data)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
@@ -271,21 +294,20 @@ class HttpStore:
                                 response.content_length)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
-    async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int) -> bytes:
+    async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int,
+                           progress: _Progress) -> bytes:
         declared = response.content_length
-        if declared is not None and "Content-Encoding" not in response.headers:
-            if declared > cap:
-                raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
-            # The parser never reads past Content-Length: at most `cap` bytes, in one piece.
-            data = await response.read()
-            self.stats.bytes += len(data)
-            return data
         chunks: list[bytes] = []
         size = 0
+        if (declared is not None and "Content-Encoding" not in response.headers
+                and declared > cap):
+            raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
         # Count what arrives after decompression: a lying Content-Length or a gzip bomb
-        # stops at the cap, not at the end of the stream.
-        async for chunk in response.content.iter_chunked(65536):
+        # stops at the cap, not at the end of the stream. The count also tells a failure
+        # before the first byte (worth a retry) from one after it (not).
+        async for chunk in response.content.iter_any():
             size += len(chunk)
+            progress.received = size
             self.stats.bytes += len(chunk)
             if size > cap:
                 raise DocumentTooLarge(f"{url} is larger than the limit of {cap} bytes")
@@ -331,6 +353,13 @@ async def peek(store: Store) -> Peek | None:
     except (FetchError, OSError, TimeoutError):
         return None
     return result
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Bytes of the body received so far in one try (0: nothing yet, a retry may help)."""
+
+    received: int = 0
 
 
 def _client_error() -> type[Exception]:
@@ -510,10 +539,13 @@ def describe_target(target: Any) -> str:
     return type(target).__name__
 
 
-def open_store(target: Any, options: Options, policy: NetworkPolicy | None = None) -> Store:
-    """Make a store for ``target``: a URL, a local path, an fsspec mapper or a zarr Group."""
+def open_store(target: Any, options: Options, policy: NetworkPolicy | None = None, *,
+               host_limits: HostLimits | None = None) -> Store:
+    """Make a store for ``target``: a URL, a local path, an fsspec mapper or a zarr Group.
+
+    ``host_limits``: a per-host cap on requests in flight shared with other walks (http(s))."""
     if isinstance(target, str):
-        return _open_url(target, options, policy)
+        return _open_url(target, options, policy, host_limits)
     if hasattr(target, "fs") and hasattr(target, "root"):  # fsspec FSMap
         return FsspecStore(target.fs, target.root, options, display=str(target.root))
     store = getattr(target, "store", None)
@@ -524,15 +556,44 @@ def open_store(target: Any, options: Options, policy: NetworkPolicy | None = Non
     raise CouldNotValidate(f"cannot validate a {type(target).__name__}: give a URL or path")
 
 
-def _open_url(target: str, options: Options, policy: NetworkPolicy | None) -> Store:
+#: Query parameters of URLs signed for one object (S3 and GCS V4 signatures, GCS/CloudFront
+#: legacy ones). A validator reads many objects below the URL; such a signature covers one.
+_SIGNATURE_PARAMS = ("x-amz-signature", "x-goog-signature", "signature")
+
+
+def signed_url_reason(url: str) -> str | None:
+    """Why ``url`` cannot be validated when it is signed for one object, else ``None``.
+
+    Other queries (a token valid for every object below a prefix, an Azure container SAS) are
+    kept on every document read (see :class:`HttpStore`)."""
+    try:
+        names = {name.lower() for name, _ in parse_qsl(urlsplit(url).query,
+                                                        keep_blank_values=True)}
+    except ValueError:
+        return None
+    found = [p for p in _SIGNATURE_PARAMS if p in names]
+    if not found:
+        return None
+    return (f"the URL is signed for one object (its query has {found[0]}): validating reads "
+            "many documents below it (zarr.json or .zattrs of every group and array), each "
+            "needing its own signature. Signed per-object URLs are not supported; give a "
+            "public URL, a URL whose token covers the whole prefix, or an s3:// or gs:// URL "
+            "with credentials (--storage-option)")
+
+
+def _open_url(target: str, options: Options, policy: NetworkPolicy | None,
+              host_limits: HostLimits | None = None) -> Store:
     scheme = urlsplit(target).scheme.lower() if "://" in target else ""
     if scheme in ("http", "https"):
+        signed = signed_url_reason(target)
+        if signed is not None:
+            raise CouldNotValidate(signed)
         if policy is not None:
             try:
                 policy.check_url(target)
             except FetchRefused as exc:
                 raise CouldNotValidate(str(exc)) from None
-        return HttpStore(target, options, policy=policy)
+        return HttpStore(target, options, policy=policy, host_limits=host_limits)
     if policy is not None:
         try:
             policy.check_url(target)

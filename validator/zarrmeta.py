@@ -38,7 +38,9 @@ def v2_dtype_name(dtype: Any) -> str | None:
     if not isinstance(dtype, str) or len(dtype) < 3 or dtype[0] not in "<>|=":
         return None
     kind, size = dtype[1], dtype[2:]
-    if kind not in _V2_KINDS or not size.isdigit():
+    # ASCII digits only ("²".isdigit() is true, int("²") fails) and a sane length ("<f" and
+    # 5000 digits exceeds int()'s limit): anything else is not a type we know.
+    if kind not in _V2_KINDS or not (size.isascii() and size.isdigit()) or len(size) > 3:
         return None
     if kind == "b":
         return "bool" if size == "1" else None

@@ -2,8 +2,10 @@
 
 The in-process runner runs every job as an asyncio task on an event loop of its own, in one
 background thread, so that the validation work (JSON parsing, schema checks) never holds up
-the event loop that answers HTTP requests. At most ``max_running`` jobs run at once; up to
-``max_queued`` more wait. Live progress is kept in memory and saved to the repository about
+the event loop that answers HTTP requests. At most ``max_running`` jobs run at once, slots
+shared fairly between clients (:mod:`api.jobs.fairness`); up to ``max_queued`` more wait. With
+``host_in_flight``, all jobs together have at most that many requests in flight per host
+(:mod:`validator.hostlimit`). Live progress is kept in memory and saved to the repository about
 once a second. A distributed runner (a task queue with workers) can take over by implementing
 :class:`JobRunner`; the routes only use the interface.
 
@@ -28,10 +30,12 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from api.jobs.fairness import FairSlots
 from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
 from api.jobs.repository import JobRepository
 from validator.engine import avalidate
 from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
+from validator.hostlimit import HostLimits
 from validator.nodeinfo import NodeDetail
 from validator.options import Options
 from validator.stores import NetworkPolicy
@@ -212,6 +216,7 @@ class AsyncioJobRunner:
         progress_interval: float = 1.0,
         node_batch: int = 2000,
         dask_scheduler: str | None = None,
+        host_in_flight: int | None = None,
     ) -> None:
         self.repository = repository
         self.policy = policy
@@ -228,12 +233,15 @@ class AsyncioJobRunner:
             from api.jobs.dask import DaskValidator
 
             self.dask = DaskValidator(dask_scheduler)
+        #: Requests in flight per host, summed over every running job (None: no shared cap).
+        self.host_in_flight = host_in_flight
+        self._host_limits: HostLimits | None = None
         self.owner = make_owner()
         self._handles: dict[str, _Handle] = {}
         self._api_loop: asyncio.AbstractEventLoop | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: FairSlots | None = None
         self._maintenance: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -258,7 +266,9 @@ class AsyncioJobRunner:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
-        self._slots = asyncio.Semaphore(self.max_running)
+        self._slots = FairSlots(self.max_running)
+        if self.host_in_flight is not None:
+            self._host_limits = HostLimits(self.host_in_flight)
         loop.call_soon(ready.set)
         try:
             loop.run_forever()
@@ -392,7 +402,8 @@ class AsyncioJobRunner:
         complete: bool | None = None
         try:
             assert self._slots is not None
-            async with self._slots:
+            # Slots go round-robin to clients, one kept for a client with nothing running.
+            async with self._slots.slot(handle.client):
                 handle.status = JobStatus.RUNNING
                 await self.repository.mark_running(handle.job_id, time.time())
                 if self.dask is not None:
@@ -401,7 +412,8 @@ class AsyncioJobRunner:
                     report = await avalidate(
                         handle.url, options=handle.options, policy=self.policy,
                         on_progress=lambda p: self._on_progress(handle, p),
-                        on_node_detail=lambda d: self._on_node(handle, d))
+                        on_node_detail=lambda d: self._on_node(handle, d),
+                        host_limits=self._host_limits)
             report_json = json.dumps(report.to_dict())
             valid, truncated = report.valid, report.truncated
             verdict, complete = report.verdict, report.complete

@@ -30,6 +30,7 @@ from validator.reporters import REPORTERS
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(rate_limited)])
 
 PROBLEM: dict[str, Any] = {"model": ProblemOut, "content": {problems.MEDIA_TYPE: {}}}
+MAX_OFFSET = 2**31 - 1
 JobId = Annotated[str, Path(description="The job id from POST /v1/jobs.", max_length=64)]
 
 
@@ -128,7 +129,8 @@ async def get_job_nodes(
     repository: RepositoryDep,
     parent: Annotated[str, Query(description="The parent's path ('' = the root).",
                                  max_length=4096)] = "",
-    offset: Annotated[int, Query(ge=0, description="Children to skip.")] = 0,
+    # Bounded: SQLite integers are 64-bit; 2**63 was a 500 (issue 14, reproduction 6).
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Children to skip.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Children to return.")] = 200,
 ) -> NodesOut:
     """Also while the job runs: the nodes recorded so far. Sorted naturally (A/2 before
@@ -180,7 +182,7 @@ async def get_job_report(
     job_id: JobId,
     repository: RepositoryDep,
     format: Annotated[str, Query(description="A report format: " + ", ".join(
-        sorted(REPORTERS)))] = "json",
+        sorted(REPORTERS)), json_schema_extra={"enum": sorted(REPORTERS)})] = "json",
 ) -> Response:
     reporter = REPORTERS.get(format)
     if reporter is None:

@@ -31,6 +31,7 @@ PROBLEM: dict[str, Any] = {"model": ProblemOut, "content": {problems.MEDIA_TYPE:
                                         "be validated (unreachable, not OME-Zarr)."},
         429: {**PROBLEM, "description": "Too many requests or jobs from this client."},
         503: {**PROBLEM, "description": "The service is at capacity."},
+        500: {**PROBLEM, "description": "The job failed inside the service (logged)."},
     },
 )
 async def validate(

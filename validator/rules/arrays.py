@@ -27,12 +27,14 @@ _V2_REQUIRED = ("zarr_format", "shape", "chunks", "dtype", "compressor", "fill_v
 _V3_REQUIRED = ("zarr_format", "node_type", "shape", "data_type", "chunk_grid",
                 "chunk_key_encoding", "fill_value", "codecs")
 # A Zarr v2 simple data type: byte order, kind, size, and a unit for datetimes/timedeltas.
-_V2_TYPESTR = re.compile(r"^[<>|][biufcmMSUVO][0-9]+(\[[A-Za-z0-9]+\])?$")
+# Sizes are bounded: numbers count bytes (16 at most), strings and raw bytes count items.
+_V2_TYPESTR = re.compile(
+    r"^[<>|](?:[biufcmMO][0-9]{1,2}|[SUV][0-9]{1,10})(\[[A-Za-z0-9]{1,8}\])?$")
 _V3_CORE = frozenset({
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "complex64", "complex128",
 })
-_V3_RAW = re.compile(r"^r([1-9][0-9]*)$")
+_V3_RAW = re.compile(r"^r([1-9][0-9]{0,8})$")  # bounded: int() of 5000 digits raises
 _FLOAT_WORDS = frozenset({"NaN", "Infinity", "-Infinity"})
 _HEX_FLOAT = re.compile(r"^0x[0-9a-fA-F]+$")
 

@@ -36,6 +36,7 @@ __all__ = [
     "PlateInfo",
     "column_names",
     "describe_downscaling",
+    "plate_document",
     "row_names",
     "write_image",
     "write_labels",
@@ -129,6 +130,21 @@ def _plate_attrs(
         "acquisitions": [{"id": 0, "name": "acquisition 0", "maximumfieldcount": fields}],
         "version": version,
     }
+
+
+def plate_document(version: Version, wells: int, *, columns: int = 500) -> bytes:
+    """The root metadata document of a plate listing ``wells`` wells (``columns`` per row, the
+    last row possibly partial) and nothing else: the wells are not written. The shape of the
+    plate that froze the service (issue 14): 200 rows x 500 columns = 100k wells in 5.8 MB."""
+    columns = min(columns, wells)
+    n_rows = -(-wells // columns)
+    rows, cols = row_names(n_rows), column_names(columns)
+    pairs = [(r, c) for r in range(n_rows) for c in range(columns)][:wells]
+    plate = _plate_attrs(version, rows, cols, pairs, 1, "plate")
+    if version == "0.4":
+        return json.dumps({"plate": plate}).encode()
+    return json.dumps({"zarr_format": 3, "node_type": "group",
+                       "attributes": {"ome": {"version": version, "plate": plate}}}).encode()
 
 
 def _well_attrs(version: Version, fields: int) -> dict[str, Any]:

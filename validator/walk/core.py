@@ -23,13 +23,14 @@ from validator.document import (
 )
 from validator.errors import BudgetExceeded, CouldNotValidate, DocumentTooLarge, FetchError
 from validator.limiter import Limiter
-from validator.model import NodeKind, Report, Severity, pointer
+from validator.model import NodeKind, Report, Severity, join_node, pointer
 from validator.nodeinfo import NodeDetail, NodeDetailCallback, array_detail
 from validator.options import Options
 from validator.rules import builtin as B
 from validator.stores import Store
 from validator.walk.findings import FindingCallback, Findings
 from validator.walk.layout import Group, Layout
+from validator.walk.offload import off_loop
 from validator.walk.reading import ProgressCallback, Reader
 from validator.walk.visitors import visit_group
 from validator.zarrmeta import V2_ARRAY, V2_GROUP, V3_METADATA
@@ -58,6 +59,7 @@ class Walk:
         self.report = Report(target=target, ngff_version=None, zarr_format=None,
                              strict=options.strict)
         self.findings = Findings(self.report, on_finding)
+        self.findings.max_findings = options.max_findings
         self.reader = Reader(store, options, self.findings, on_progress, limiter)
         self.layout = Layout(self.reader, self.findings)
         self.findings.locate = self.layout.locate
@@ -95,8 +97,12 @@ class Walk:
 
     # -- checking ------------------------------------------------------------------------
 
-    def check_group(self, group: Group) -> tuple[str, Mapping[str, Any], str]:
-        """Document checks of one group; returns its version, OME metadata and OME base."""
+    async def check_group(self, group: Group) -> tuple[str, Mapping[str, Any], str]:
+        """Document checks of one group; returns its version, OME metadata and OME base.
+
+        The checks of a large document run in a worker thread, so that other walks on this
+        event loop (a service's other jobs) keep reading meanwhile; cancelling the walk (a
+        deadline) stops them at the next rule or violation."""
         declared = _release(declared_version(group.attributes))
         current = self.version.id
         version = self.options.ngff_version or current
@@ -118,7 +124,12 @@ class Walk:
             # The same finding as --document's for an ome object given its version.
             self.findings.add(version_absent_issue(current).finding(group.node, group.document,
                                                                     group.base))
-        for issue in check_attributes(group.attributes, version, group.node):
+        size = self.reader.large.pop(join_node(group.node, group.document), 0)
+        if size:
+            issues = await off_loop(check_attributes, group.attributes, version, group.node)
+        else:
+            issues = check_attributes(group.attributes, version, group.node)
+        for issue in issues:
             if absent and issue.rule == "ome.version.required":
                 continue
             self.findings.add(issue.finding(group.node, group.document, group.base))
@@ -148,6 +159,13 @@ class Walk:
                     f"only the first field listed by each well); {self.fields_skipped_wells} "
                     "wells have more than one field"
                 )
+            dropped = self.findings.dropped_rules
+            if dropped:
+                by_rule = ", ".join(f"{rule} {n}" for rule, n in dropped.most_common(10))
+                self.report.skipped.append(
+                    f"findings: {sum(dropped.values())} beyond the first "
+                    f"{self.options.max_findings} were counted (in counts), not kept: {by_rule}"
+                    + (" ..." if len(dropped) > 10 else ""))
             self.report.stats.seconds = time.monotonic() - started
             self.report.stats.documents = self.reader.documents
             self.report.stats.requests = self.store.stats.requests

@@ -7,11 +7,14 @@ checked, that node's metadata document and base pointer (from the Zarr layout).
 
 from __future__ import annotations
 
+import collections
 import re
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from validator import versions as ngff
+from validator.document import CheckInterrupted
 from validator.model import Finding, Report, pointer
 from validator.rules import RULES, Rule, Subject, Violation
 from validator.rules import builtin as B
@@ -19,6 +22,8 @@ from validator.rules import builtin as B
 if TYPE_CHECKING:
     from validator.walk.layout import Group
 
+#: A node rule's violation, or the exception it raised.
+RuleOutcome = tuple[Rule, "Violation | Exception"]
 #: Called with each finding as it is found.
 FindingCallback = Callable[[Finding], None]
 #: The metadata document and base pointer of a node other than the one checked.
@@ -50,6 +55,10 @@ class Findings:
     def __init__(self, report: Report, on_finding: FindingCallback | None) -> None:
         self.report = report
         self._on_finding = on_finding
+        #: Findings kept at most (Options.max_findings); the rest are counted by rule here.
+        self.max_findings: int | None = None
+        self.dropped_rules: collections.Counter[str] = collections.Counter()
+        self._kept_severities: set[str] = set()
         #: The version whose rules run and whose spec is linked. Until the root declares one,
         #: findings (of reading the root) link to the oldest supported release.
         self.version: ngff.SpecVersion = ngff.supported()[0]
@@ -57,6 +66,16 @@ class Findings:
         self.locate: Locate = lambda node: ("", "")
 
     def add(self, finding: Finding) -> None:
+        cap = self.max_findings
+        if cap is not None and len(self.report.findings) >= cap:
+            severity = finding.severity.value
+            if severity in self._kept_severities:
+                # A memory budget: counted, not kept (a 100k-well plate with no wells is
+                # 100k findings). One of each severity stays, so the verdict holds.
+                self.report.dropped[severity] += 1
+                self.dropped_rules[finding.rule] += 1
+                return
+        self._kept_severities.add(finding.severity.value)
         self.report.findings.append(finding)
         if self._on_finding is not None:
             self._on_finding(finding)
@@ -71,16 +90,36 @@ class Findings:
         self, subject: Subject, ctx: Any, node: str, *, location: tuple[str, str]
     ) -> None:
         """Run the node rules of ``subject``; ``location`` = (document, OME base pointer)."""
+        self.add_outcomes(self.collect(subject, ctx), node, location=location)
+
+    def collect(self, subject: Subject, ctx: Any,
+                cancel: threading.Event | None = None) -> list[RuleOutcome]:
+        """The outcome of each node rule of ``subject``, not yet added: callable in a worker
+        thread (nothing shared is touched); ``cancel`` stops it between violations."""
+        outcomes: list[RuleOutcome] = []
         for rule in RULES.for_subject(subject, self.version.id):
             assert rule.check is not None
             try:
                 for violation in rule.check(ctx):
-                    self._add_violation(rule, violation, node, location)
+                    if cancel is not None and cancel.is_set():
+                        raise CheckInterrupted("the node rules were stopped")
+                    outcomes.append((rule, violation))
+            except CheckInterrupted:
+                raise
             except Exception as exc:  # a check must never take the walk down with it
+                outcomes.append((rule, exc))
+        return outcomes
+
+    def add_outcomes(self, outcomes: list[RuleOutcome], node: str, *,
+                     location: tuple[str, str]) -> None:
+        for rule, outcome in outcomes:
+            if isinstance(outcome, Violation):
+                self._add_violation(rule, outcome, node, location)
+            else:
                 # ...nor pass for a check that was made: an error, and the report incomplete.
                 self.add_builtin(B.RULE_CRASHED, node, location[0], location[1],
-                                 B.crash_message(rule.id, exc))
-                self.report.mark_incomplete(B.crash_reason(rule.id, exc))
+                                 B.crash_message(rule.id, outcome))
+                self.report.mark_incomplete(B.crash_reason(rule.id, outcome))
 
     def _add_violation(
         self, rule: Rule, v: Violation, node: str, location: tuple[str, str]

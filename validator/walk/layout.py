@@ -107,8 +107,8 @@ class Layout:
             add_builtin(B.GROUP_MISSING, node, V2_GROUP, "",
                         "the group has .zattrs but no .zgroup: it is not a Zarr group")
         elif zgroup is not None and zgroup.get("zarr_format") != 2:
-            add_builtin(B.ZARR_METADATA, node, V2_GROUP, "/zarr_format",
-                        f"zarr_format must be 2, found {zgroup.get('zarr_format')!r}")
+            add_builtin(B.ZARR_METADATA, node, V2_GROUP, _member(zgroup, "zarr_format"),
+                        f"zarr_format must be 2, found {_found(zgroup, 'zarr_format')}")
         readable = not attrs_exist or zattrs is not None
         return Group(node, 2, V2_ATTRS, zattrs if isinstance(zattrs, dict) else {}, "",
                      readable=readable)
@@ -133,17 +133,19 @@ class Layout:
             return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
         self._check_v3_group(node, doc)
         attrs = doc.get("attributes", {})
+        # No "attributes" member: findings about the (empty) attributes point at the
+        # document, not at a member that is not there.
         return Group(node, 3, V3_METADATA, attrs if isinstance(attrs, dict) else {},
-                     "/attributes")
+                     "/attributes" if "attributes" in doc else "")
 
     def _check_v3_group(self, node: str, doc: Mapping[str, Any]) -> None:
         add_builtin = self.findings.add_builtin
         if doc.get("zarr_format") != 3:
-            add_builtin(B.ZARR_METADATA, node, V3_METADATA, "/zarr_format",
-                        f"zarr_format must be 3, found {doc.get('zarr_format')!r}")
+            add_builtin(B.ZARR_METADATA, node, V3_METADATA, _member(doc, "zarr_format"),
+                        f"zarr_format must be 3, found {_found(doc, 'zarr_format')}")
         if doc.get("node_type") != "group":
-            add_builtin(B.ZARR_METADATA, node, V3_METADATA, "/node_type",
-                        f"node_type must be 'group', found {doc.get('node_type')!r}")
+            add_builtin(B.ZARR_METADATA, node, V3_METADATA, _member(doc, "node_type"),
+                        f"node_type must be 'group', found {_found(doc, 'node_type')}")
         if "attributes" in doc and not isinstance(doc["attributes"], dict):
             add_builtin(B.ZARR_METADATA, node, V3_METADATA, "/attributes",
                         "attributes must be a JSON object")
@@ -170,3 +172,13 @@ class Layout:
             return doc is not None and doc.get("node_type") == "group"
         doc, _ = await self.reader.read_json(node, V2_GROUP)
         return doc is not None
+
+
+def _member(doc: Mapping[str, Any], key: str) -> str:
+    """The pointer of ``key`` when the document has it, else of the document: a finding
+    points at something that is there."""
+    return f"/{key}" if key in doc else ""
+
+
+def _found(doc: Mapping[str, Any], key: str) -> str:
+    return repr(doc[key]) if key in doc else "it is missing"

@@ -32,6 +32,7 @@ from validator.rules import RULES
 from validator.rules import builtin as B
 from validator.stores import Store
 from validator.walk.findings import Findings
+from validator.walk.offload import LARGE_DOCUMENT
 from validator.zarrmeta import V2_ATTRS, V2_GROUP, V3_METADATA
 
 T = TypeVar("T")
@@ -96,6 +97,9 @@ class Reader:
         self._on_progress = on_progress
         self.documents = 0
         self.known = 0
+        #: Sizes of the large documents read (key -> bytes), until their checks take them:
+        #: those are checked in a worker thread (see Walk.check_group).
+        self.large: dict[str, int] = {}
         self._last_progress = 0.0
         self._root_cache: dict[str, bytes | None] = {}
         # Consolidated metadata, when the root has some and options.consolidated is set.
@@ -257,16 +261,24 @@ class Reader:
             return None, True
         if data is None:
             return None, False
-        value, problem = parse_json(data, self.options.max_json_depth)
+        if len(data) >= LARGE_DOCUMENT:
+            # Parsing a 16 MB document takes most of a second: not on the event loop.
+            value, problem = await asyncio.to_thread(parse_json, data,
+                                                     self.options.max_json_depth)
+        else:
+            value, problem = parse_json(data, self.options.max_json_depth)
         if problem is not None:
             rule = B.DOCUMENT_TOO_DEEP if "deeper" in problem else B.DOCUMENT_INVALID_JSON
-            self.findings.add_builtin(rule, node, name, "",
+            # Strict JSON problems (duplicate key, NaN literal) know where they are.
+            self.findings.add_builtin(rule, node, name, getattr(problem, "pointer", ""),
                                       f"{self.store.url(join_node(node, name))}: {problem}")
             return None, True
         if not isinstance(value, dict):
             self.findings.add_builtin(B.DOCUMENT_INVALID_JSON, node, name, "",
                                       "the document is not a JSON object")
             return None, True
+        if len(data) >= LARGE_DOCUMENT:
+            self.large[join_node(node, name)] = len(data)
         if not node and name == V3_METADATA and self.adopt_v3_copy:
             self.adopt_v3_copy = False
             self._adopt_v3(value)

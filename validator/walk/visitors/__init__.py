@@ -54,7 +54,7 @@ NODE_KINDS: tuple[NodeKindEntry, ...] = (
 
 async def visit_group(walk: Walk, group: Group) -> None:
     """Check a group reached from no parent's metadata (the root): whatever its metadata is."""
-    _, ome, base = walk.check_group(group)
+    _, ome, base = await walk.check_group(group)
     for entry in NODE_KINDS:
         if entry.key in ome and not any(key in ome for key in entry.unless):
             await entry.visit(walk, group, ome, base)

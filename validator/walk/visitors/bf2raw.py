@@ -31,7 +31,7 @@ async def visit_bioformats2raw(
     series: Mapping[str, Any] | None = None
     listed: list[str] = []
     if series_group is not None:
-        _, series, series_base = walk.check_group(series_group)
+        _, series, series_base = await walk.check_group(series_group)
         walk.visit_node(series_group.node, NodeKind.SERIES)
         value = series.get("series")
         entries = [(("series", i), p) for i, p in enumerate(value)

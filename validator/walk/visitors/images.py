@@ -74,7 +74,7 @@ async def visit_labels_group(
     """Check the ``labels`` group found inside the image of ``summary``; returns its summary
     and those of the label images it lists (by path relative to the image)."""
     node = group.node
-    _, ome, base = walk.check_group(group)
+    _, ome, base = await walk.check_group(group)
     if "labels" not in ome:
         return ImageSummary(node=node, exists=True, is_group=True), {}
     found = await labels.visit_labels(walk, group, ome, base, parent=summary)
@@ -96,7 +96,7 @@ async def visit_child_image(walk: Walk, node: str, *, label: bool = False,
 async def visit_opened_image(walk: Walk, group: Group, *, label: bool = False,
                              probe_labels: bool = False) -> ImageSummary:
     """What :func:`visit_child_image` does once the group is open."""
-    _, ome, base = walk.check_group(group)
+    _, ome, base = await walk.check_group(group)
     if "multiscales" not in ome:
         return ImageSummary(node=group.node, exists=True,
                             is_group=group.node not in walk.layout.array_nodes,

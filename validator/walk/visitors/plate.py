@@ -8,12 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from validator.model import NodeKind, join_node
 from validator.rules import PlateContext, Subject, WellSummary
+from validator.walk.offload import LARGE_PLATE, off_loop
 from validator.walk.reading import gather_bounded
 from validator.walk.visitors.well import visit_well
 
 if TYPE_CHECKING:
     from validator.walk.core import Walk
     from validator.walk.layout import Group
+
+
+#: Wells handled between two returns to the event loop.
+SLICE = 5000
 
 
 async def visit_plate(
@@ -24,9 +29,18 @@ async def visit_plate(
     plate = ome.get("plate")
     plate = plate if isinstance(plate, Mapping) else {}
     wells = plate.get("wells")
-    entries = [(("plate", "wells", i, "path"), w.get("path")) for i, w in enumerate(wells)
-               if isinstance(w, Mapping)] if isinstance(wells, list) else []
-    paths = walk.findings.safe_children(group, base, entries)
+    wells = wells if isinstance(wells, list) else []
+    # In slices, handing the event loop back between them: a plate of 280k wells is seconds
+    # of path checks, which would stall every other walk on the loop (another job).
+    paths: list[str] = []
+    for start in range(0, len(wells), SLICE):
+        entries = [(("plate", "wells", i, "path"), w.get("path"))
+                   for i, w in enumerate(wells[start:start + SLICE], start)
+                   if isinstance(w, Mapping)]
+        paths.extend(walk.findings.safe_children(group, base, entries))
+        if len(wells) > SLICE:
+            await asyncio.sleep(0)
+    paths = list(dict.fromkeys(paths))  # distinct across slices too
     visited = _sample_wells(walk, group.node, paths)
     rows = list(dict.fromkeys(p.split("/", 1)[0] for p in visited if "/" in p))
     concurrency = walk.options.concurrency
@@ -42,8 +56,13 @@ async def visit_plate(
                        dict(zip(visited, summaries, strict=True)),
                        complete=len(visited) == len(paths),
                        row_groups=dict(zip(rows, row_groups, strict=True)))
-    walk.findings.run_rules(Subject.PLATE_NODE, ctx, group.node,
-                            location=(group.document, base))
+    if len(visited) >= LARGE_PLATE:
+        # Off the event loop, like the checks of a large document (Walk.check_group).
+        outcomes = await off_loop(walk.findings.collect, Subject.PLATE_NODE, ctx)
+        walk.findings.add_outcomes(outcomes, group.node, location=(group.document, base))
+    else:
+        walk.findings.run_rules(Subject.PLATE_NODE, ctx, group.node,
+                                location=(group.document, base))
     return ctx.wells
 
 

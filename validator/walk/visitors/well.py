@@ -22,7 +22,7 @@ async def visit_well(walk: Walk, node: str, plate: Mapping[str, Any]) -> WellSum
         return WellSummary(node=node, exists=False)
     if not group.readable:
         return WellSummary(node=node, exists=True, readable=False)
-    _, ome, base = walk.check_group(group)
+    _, ome, base = await walk.check_group(group)
     if "well" not in ome:
         return WellSummary(node=node, exists=True)
     return await visit_well_body(walk, group, ome, base, plate=plate)
