@@ -68,10 +68,12 @@ FAULTS: dict[str, Fault] = {
     "long-dtype": Fault("array.dtype.valid"),
     "duplicate-keys": Fault("io.document.invalid-json", words="appears twice"),
     # The root unreadable: nothing to validate, and the message says why.
-    "duplicate-keys-root": Fault(refused=True, words="the key 'ome' appears twice"),
+    # A malformed root is a defect of the dataset: a finding at the root, not a refusal.
+    "duplicate-keys-root": Fault("io.document.invalid-json", node="",
+                                 words="the key 'ome' appears twice"),
     "nan-literal": Fault("io.document.invalid-json", words="NaN literal at"),
     "token": Fault(valid=True, query=f"?token={TOKEN}"),
-    "no-root": Fault(refused=True, words="not a Zarr hierarchy"),
+    "no-root": Fault(refused=True, words="404 Not Found"),
 }
 
 
