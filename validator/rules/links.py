@@ -35,16 +35,17 @@ Choices where the text leaves room (spec lines of ``../shared/ngff/dev/spec.md``
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from validator.model import Severity
-from validator.rules.context import AxisKinds, ImageSummary, LinksContext
+from validator.rules.context import ArrayInfo, AxisKinds, ImageSummary, LinksContext
 from validator.rules.coordinate_systems import Reference, reference, systems_by_name
 from validator.rules.multiscale_links import intrinsic_system
 from validator.rules.registry import Subject, Violation, rule
 from validator.rules.transformations import Placed, iter_multiscales, iter_placed
 
 V06 = ("0.6",)
+T = TypeVar("T")
 Path = tuple[str | int, ...]
 #: Transformations whose ``path`` names a multiscale group holding a vector field, and the
 #: axis type of the vector dimension of each.
@@ -59,26 +60,40 @@ PARAMETER_TYPES = frozenset({"affine", "rotation"})
 # -- what the walk reads (pure helpers, also used by the walk) ---------------------------------
 
 
-def parameter_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Path, str, bool]]:
-    """``(pointer tokens of the path, path, is_field)`` for every transformation of the
-    document that keeps its parameters (``is_field``: its vector field) at a ``path``."""
+def _placed_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Placed, str, bool]]:
+    """``(transformation, path, is_field)`` for every transformation of the document that
+    keeps its parameters (``is_field``: its vector field) at a ``path``."""
     for p in iter_placed(ome):
         path = p.transform.get("path")
         kind = p.type if isinstance(p.type, str) else None  # a list or an object: the schema's
         if isinstance(path, str) and (kind in PARAMETER_TYPES or kind in FIELD_TYPES):
-            yield (*p.path, "path"), path, kind in FIELD_TYPES
+            yield p, path, kind in FIELD_TYPES
 
 
-def target_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
-    """``(pointer tokens, path)`` of every ``input``/``output`` of a multiscale's own or a
-    scene's transformation that names a system of another group."""
+def parameter_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Path, str, bool]]:
+    """``(pointer tokens of the path, path, is_field)`` for every transformation of the
+    document that keeps its parameters (``is_field``: its vector field) at a ``path``."""
+    for p, path, is_field in _placed_paths(ome):
+        yield (*p.path, "path"), path, is_field
+
+
+def _placed_targets(ome: Mapping[str, Any]) -> Iterator[tuple[Placed, str, Reference, str]]:
+    """``(transformation, end, reference, its path)`` for every ``input``/``output`` of a
+    multiscale's own or a scene's transformation that names a system of another group."""
     for p in iter_placed(ome):
         if p.context not in ("multiscale", "scene"):
             continue
         for end in ("input", "output"):
             ref = reference(p.transform.get(end))
             if ref is not None and ref.well_formed and ref.path is not None:
-                yield (*p.path, end, "path"), ref.path
+                yield p, end, ref, ref.path
+
+
+def target_paths(ome: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
+    """``(pointer tokens, path)`` of every ``input``/``output`` of a multiscale's own or a
+    scene's transformation that names a system of another group."""
+    for p, end, _, path in _placed_targets(ome):
+        yield (*p.path, end, "path"), path
 
 
 def qualified(ref: Reference) -> str:
@@ -152,15 +167,24 @@ def _in_out(p: Placed, ctx: LinksContext) -> tuple[int | None, int | None]:
     return n_in, n_out
 
 
-def _stored(ctx: LinksContext, fields: bool) -> Iterator[tuple[Placed, str]]:
-    """Transformations with parameters (``fields``: vector fields) at a path that was read."""
-    kinds = FIELD_TYPES if fields else PARAMETER_TYPES
-    for p in iter_placed(ctx.ome):
-        path = p.transform.get("path")
-        if isinstance(p.type, str) and p.type in kinds and isinstance(path, str):
-            read = ctx.fields if fields else ctx.arrays
-            if path in read or path.removesuffix("/") in read:
-                yield p, path.removesuffix("/")
+def _stored(ctx: LinksContext, read: Mapping[str, T],
+            fields: bool) -> Iterator[tuple[Placed, Path, str, T]]:
+    """Transformations with parameters (``fields``: vector fields) at a path that was read:
+    ``(transformation, pointer tokens of its path, path, what was read there)``."""
+    for p, path, is_field in _placed_paths(ctx.ome):
+        key = path.removesuffix("/")
+        if is_field == fields and (key in read or path in read):
+            yield p, (*p.path, "path"), key, read[key] if key in read else read[path]
+
+
+def _parameter_arrays(ctx: LinksContext) -> Iterator[tuple[Placed, Path, str, ArrayInfo | None]]:
+    """Affines and rotations whose parameter array path was read, with the array there."""
+    return _stored(ctx, ctx.arrays, fields=False)
+
+
+def _fields(ctx: LinksContext) -> Iterator[tuple[Placed, Path, str, ImageSummary]]:
+    """Coordinates and displacements whose field path was read, with the group there."""
+    return _stored(ctx, ctx.fields, fields=True)
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -193,10 +217,10 @@ def parameters_array(ctx: LinksContext) -> Iterator[Violation]:
     Zarr array at a location in this container (`path`). [...] **path**: The path to a
     Zarr-array containing the affine parameters. [rotation, likewise:] **path**: The path to
     an array containing the affine parameters."""
-    for p, path in _stored(ctx, fields=False):
-        if ctx.arrays[path] is None:
+    for p, tokens, path, info in _parameter_arrays(ctx):
+        if info is None:
             yield Violation(f"the {p.type} parameters are stored at {path!r}, but no Zarr "
-                            "array is there", (*p.path, "path"))
+                            "array is there", tokens)
 
 
 @rule(
@@ -214,8 +238,7 @@ def parameters_shape(ctx: LinksContext) -> Iterator[Violation]:
 
     N and M are the axis counts of the input and output systems, where the metadata read
     tells them; when they are unknown only the number of dimensions is checked."""
-    for p, path in _stored(ctx, fields=False):
-        info = ctx.arrays[path]
+    for p, tokens, path, info in _parameter_arrays(ctx):
         if info is None or info.shape is None:
             continue
         n_in, n_out = _in_out(p, ctx)
@@ -230,7 +253,7 @@ def parameters_shape(ctx: LinksContext) -> Iterator[Violation]:
                 e is not None and s != e for s, e in zip(shape, expected, strict=False)):
             want = " x ".join("?" if e is None else str(e) for e in expected)
             yield Violation(f"the {p.type} parameter array {path!r} has shape {_shape(shape)}; "
-                            f"it must be {want}", (*p.path, "path"))
+                            f"it must be {want}", tokens)
 
 
 # -- vector fields -----------------------------------------------------------------------------
@@ -249,8 +272,7 @@ def field_multiscale(ctx: LinksContext) -> Iterator[Violation]:
     """`coordinates` and `displacements` transformations store a vector field of arbitrary
     sampling density in an ome-zarr [multiscale group](#multiscales-md) [...] The multiscale
     group at `path` MUST satisfy: [...]"""
-    for p, path in _stored(ctx, fields=True):
-        field = ctx.fields[path]
+    for p, tokens, path, field in _fields(ctx):
         if not field.readable:
             continue
         if not field.exists:
@@ -261,7 +283,7 @@ def field_multiscale(ctx: LinksContext) -> Iterator[Violation]:
             what = "the group there has no multiscales metadata"
         else:
             continue
-        yield Violation(f"the {p.type} field is at {path!r}, but {what}", (*p.path, "path"))
+        yield Violation(f"the {p.type} field is at {path!r}, but {what}", tokens)
 
 
 @rule(
@@ -279,8 +301,7 @@ def field_dimensions(ctx: LinksContext) -> Iterator[Violation]:
 
     The field's dimensions are those of its arrays (its first level), else of its intrinsic
     coordinate system."""
-    for p, path in _stored(ctx, fields=True):
-        field = ctx.fields[path]
+    for p, tokens, path, field in _fields(ctx):
         if not field.is_image:
             continue
         n_in, _ = _in_out(p, ctx)
@@ -290,7 +311,7 @@ def field_dimensions(ctx: LinksContext) -> Iterator[Violation]:
         if n_in is not None and ndim is not None and ndim != n_in + 1:
             yield Violation(f"the {p.type} field {path!r} has {ndim} dimensions; the input "
                             f"coordinate system has {n_in} axes, so it must have {n_in + 1}",
-                            (*p.path, "path"))
+                            tokens)
 
 
 @rule(
@@ -310,8 +331,7 @@ def field_vector_axis(ctx: LinksContext) -> Iterator[Violation]:
 
     The axes are those of the field's intrinsic coordinate system (the output of its dataset
     transformations)."""
-    for p, path in _stored(ctx, fields=True):
-        field = ctx.fields[path]
+    for p, tokens, path, field in _fields(ctx):
         system = field.systems.get(field.intrinsic or "")
         if not field.is_image or system is None:
             continue
@@ -320,12 +340,12 @@ def field_vector_axis(ctx: LinksContext) -> Iterator[Violation]:
         if count != 1:
             yield Violation(f"the {p.type} field {path!r} must have exactly one axis of type "
                             f"{kind!r} in its coordinate system {field.intrinsic!r}; it has "
-                            f"{count}", (*p.path, "path"))
+                            f"{count}", tokens)
             continue
         found = _vector_axis(field, str(p.type))
         if found is not None and found[1][found[0]][1] is not True:
             yield Violation(f"the {kind} axis of the field {path!r} must say "
-                            "\"discrete\": true", (*p.path, "path"))
+                            "\"discrete\": true", tokens)
 
 
 @rule(
@@ -345,8 +365,7 @@ def field_vector_length(ctx: LinksContext) -> Iterator[Violation]:
     coordinate system.
 
     The vector dimension is the axis of that type, wherever it is (see the module notes)."""
-    for p, path in _stored(ctx, fields=True):
-        field = ctx.fields[path]
+    for p, tokens, path, field in _fields(ctx):
         found = _vector_axis(field, str(p.type))
         if not field.is_image or found is None or field.shape is None:
             continue
@@ -358,7 +377,7 @@ def field_vector_length(ctx: LinksContext) -> Iterator[Violation]:
         if want is not None and field.shape[index] != want:
             yield Violation(f"the {p.type} field {path!r} holds vectors of "
                             f"{field.shape[index]} entries; the {which} coordinate system has "
-                            f"{want} axes", (*p.path, "path"))
+                            f"{want} axes", tokens)
 
 
 # -- systems of other groups -------------------------------------------------------------------
@@ -379,16 +398,12 @@ def _resolve(ref: Reference, target: ImageSummary | None) -> str | None:
 
 
 def _unresolved(ctx: LinksContext, context: str) -> Iterator[tuple[Path, str, str]]:
-    for p in iter_placed(ctx.ome):
+    for p, end, ref, path in _placed_targets(ctx.ome):
         if p.context != context:
             continue
-        for end in ("input", "output"):
-            ref = reference(p.transform.get(end))
-            if ref is None or not ref.well_formed or ref.path is None:
-                continue
-            why = _resolve(ref, ctx.targets.get(ref.path.removesuffix("/")))
-            if why is not None:
-                yield (*p.path, end, "path"), ref.path, why
+        why = _resolve(ref, ctx.targets.get(path.removesuffix("/")))
+        if why is not None:
+            yield (*p.path, end, "path"), path, why
 
 
 @rule(
