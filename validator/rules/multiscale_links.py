@@ -17,27 +17,30 @@ from validator.model import Severity
 from validator.rules.context import DocContext
 from validator.rules.coordinate_systems import Reference, reference, systems_by_name
 from validator.rules.registry import Subject, Violation, rule
-from validator.rules.transformations import iter_dataset_transforms
+from validator.rules.transformations import (
+    iter_dataset_transforms,
+    iter_own_transforms,
+    mappings,
+)
 
 V06 = ("0.6",)
+Path = tuple[str | int, ...]
 
 
-def _multiscales(multiscales: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    if isinstance(multiscales, list):
-        for i, ms in enumerate(multiscales):
-            if isinstance(ms, Mapping):
-                yield i, ms
+def _dataset_outputs(ms: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
+    """``(pointer tokens from the multiscale, name)`` of every level's transformation whose
+    ``output`` names a coordinate system."""
+    for j, _dataset, k, t in iter_dataset_transforms(ms):
+        ref = reference(t.get("output"))
+        if ref is not None and ref.well_formed and ref.name is not None:
+            yield ("datasets", j, "coordinateTransformations", k, "output", "name"), ref.name
 
 
 def intrinsic_system(ms: Mapping[str, Any]) -> str | None:
     """The name of a multiscale's "intrinsic" coordinate system: the ``output`` name of the
     first dataset transformation that has one ("the coordinate system that is referenced by
     all multiscale coordinate transformations under `datasets` as their `output`")."""
-    for _j, _dataset, _k, t in iter_dataset_transforms(ms):
-        ref = reference(t.get("output"))
-        if ref is not None and ref.well_formed and ref.name is not None:
-            return ref.name
-    return None
+    return next((name for _, name in _dataset_outputs(ms)), None)
 
 
 def image_axes(ms: Mapping[str, Any]) -> list[Any] | None:
@@ -68,7 +71,7 @@ def input_matches_path(multiscales: Any, ctx: DocContext) -> Iterator[Violation]
     The spec's own complete example (multiscales_strict/multiscales_example, also the official
     case strict/valid/image/multiscales_example) has a level with ``path`` "1" and input
     ``path`` "s1": the text wins (an upstream erratum, listed in tests/test_official_suites.py)."""
-    for i, ms in _multiscales(multiscales):
+    for i, ms in mappings(multiscales):
         for j, dataset, k, t in iter_dataset_transforms(ms):
             ref = reference(t.get("input"))
             path = dataset.get("path")
@@ -94,19 +97,14 @@ def output_known(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
 
     The coordinate system must be one of the multiscale's own ``coordinateSystems``: the
     output is the multiscale's "intrinsic" system."""
-    for i, ms in _multiscales(multiscales):
+    for i, ms in mappings(multiscales):
         systems = systems_by_name(ms.get("coordinateSystems"))
         if not isinstance(ms.get("coordinateSystems"), list):
             continue  # multiscales.coordinate-systems.required reports it
-        for j, _dataset, k, t in iter_dataset_transforms(ms):
-            ref = reference(t.get("output"))
-            if ref is None or not ref.well_formed or ref.name is None:
-                continue
-            if ref.name not in systems:
-                yield Violation(
-                    f"the output {ref.name!r} names no coordinate system of this multiscale "
-                    f"({_known(systems)})",
-                    (i, "datasets", j, "coordinateTransformations", k, "output", "name"))
+        for where, name in _dataset_outputs(ms):
+            if name not in systems:
+                yield Violation(f"the output {name!r} names no coordinate system of this "
+                                f"multiscale ({_known(systems)})", (i, *where))
 
 
 def _known(systems: Mapping[str, Any]) -> str:
@@ -128,29 +126,20 @@ def output_same(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
 
     The first level's output is the intrinsic system; each level naming another is
     reported."""
-    for i, ms in _multiscales(multiscales):
+    for i, ms in mappings(multiscales):
         intrinsic = intrinsic_system(ms)
         if intrinsic is None:
             continue
-        for j, _dataset, k, t in iter_dataset_transforms(ms):
-            ref = reference(t.get("output"))
-            if ref is not None and ref.well_formed and ref.name not in (None, intrinsic):
+        for where, name in _dataset_outputs(ms):
+            if name != intrinsic:
                 yield Violation(
-                    f"the output {ref.name!r} differs from the first level's {intrinsic!r}; "
+                    f"the output {name!r} differs from the first level's {intrinsic!r}; "
                     "every level must map to the same (intrinsic) coordinate system",
-                    (i, "datasets", j, "coordinateTransformations", k, "output", "name"))
+                    (i, *where))
 
 
 def _ends(t: Mapping[str, Any]) -> tuple[Reference | None, Reference | None]:
     return reference(t.get("input")), reference(t.get("output"))
-
-
-def _own_transforms(ms: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    own = ms.get("coordinateTransformations")
-    if isinstance(own, list):
-        for k, t in enumerate(own):
-            if isinstance(t, Mapping):
-                yield k, t
 
 
 def _is_intrinsic(ref: Reference | None, intrinsic: str) -> bool:
@@ -184,11 +173,11 @@ def intrinsic_end(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     not checked. The official strict case strict/valid/image/image_omero links "intrinsic"
     (a system it does not define; its intrinsic system is "physical") to "world": the text
     wins (an upstream erratum, listed in tests/test_official_suites.py)."""
-    for i, ms in _multiscales(multiscales):
+    for i, ms in mappings(multiscales):
         intrinsic = intrinsic_system(ms)
         if intrinsic is None:
             continue
-        for k, t in _own_transforms(ms):
+        for k, t in iter_own_transforms(ms):
             source, target = _ends(t)
             if source is None or target is None:
                 continue  # multiscales.transformations.input-output reports it
@@ -216,12 +205,12 @@ def other_end(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     Without a path the name must be one of the multiscale's systems. With a path it must lead
     into the image's ``labels`` group ("labels/<label image>", as in the spec's example);
     whether that label image defines the name is checked in a walk."""
-    for i, ms in _multiscales(multiscales):
+    for i, ms in mappings(multiscales):
         intrinsic = intrinsic_system(ms)
         if intrinsic is None:
             continue
         systems = systems_by_name(ms.get("coordinateSystems"))
-        for k, t in _own_transforms(ms):
+        for k, t in iter_own_transforms(ms):
             found = _other_end(t, intrinsic)
             if found is None:
                 continue
@@ -266,11 +255,11 @@ def label_link_type(multiscales: Any, ctx: DocContext) -> Iterator[Violation]:
     transformation". The spec contradicts itself; the wider list is taken (a scale followed by
     a translation is what every dataset transformation may be, and rejecting it would reject
     data one section of the spec allows)."""
-    for i, ms in _multiscales(multiscales):
+    for i, ms in mappings(multiscales):
         intrinsic = intrinsic_system(ms)
         if intrinsic is None:
             continue
-        for k, t in _own_transforms(ms):
+        for k, t in iter_own_transforms(ms):
             found = _other_end(t, intrinsic)
             if found is None or found[1] is None or found[1].path is None:
                 continue

@@ -71,6 +71,21 @@ class Placed:
     def type(self) -> Any:
         return self.transform.get("type")
 
+    @property
+    def mismatched(self) -> bool:
+        """Input and output dimensionality are both known and differ."""
+        return self.n_in is not None and self.n_out is not None and self.n_in != self.n_out
+
+    @property
+    def n(self) -> int | None:
+        """The dimensionality of a transformation whose input and output must agree: the
+        input's where known, else the output's."""
+        return self.n_in if self.n_in is not None else self.n_out
+
+    def maps(self, what: str) -> str:
+        """``"<what> maps N axes to M axes"``, for a :attr:`mismatched` transformation."""
+        return f"{what} maps {_axes(self.n_in or 0)} to {_axes(self.n_out or 0)}"
+
 
 def _dims(ref: Reference | None, systems: Systems) -> int | None:
     if ref is None or not ref.local or ref.name is None:
@@ -105,8 +120,8 @@ def _nested(p: Placed) -> Iterator[Placed]:
         steps = t["transformations"]
         keeps = all(isinstance(s, Mapping) and s.get("type") in DIMENSION_PRESERVING
                     for s in steps)
-        n = p.n_in if p.n_in is not None else p.n_out
-        if p.n_in is not None and p.n_out is not None and p.n_in != p.n_out:
+        n = p.n
+        if p.mismatched:
             n = None  # the sequence itself is inconsistent; its steps cannot be judged
         for k, step in enumerate(steps):
             dim = n if keeps else None
@@ -129,29 +144,31 @@ def _nested(p: Placed) -> Iterator[Placed]:
             yield from _nested(Placed(child, path, "nested", n_in, n_out, p.systems))
 
 
+def mappings(value: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """``(index, item)`` of the objects in a list; nothing when ``value`` is not a list (the
+    schema reports what is not an object)."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, Mapping):
+                yield i, item
+
+
 def iter_multiscales(ome: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    multiscales = ome.get("multiscales")
-    if isinstance(multiscales, list):
-        for i, ms in enumerate(multiscales):
-            if isinstance(ms, Mapping):
-                yield i, ms
+    return mappings(ome.get("multiscales"))
+
+
+def iter_own_transforms(ms: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """A multiscale's own (multiscales-level) transformations."""
+    return mappings(ms.get("coordinateTransformations"))
 
 
 def iter_dataset_transforms(
     ms: Mapping[str, Any],
 ) -> Iterator[tuple[int, Mapping[str, Any], int, Mapping[str, Any]]]:
     """``(dataset index, dataset, transformation index, transformation)``."""
-    datasets = ms.get("datasets")
-    if not isinstance(datasets, list):
-        return
-    for j, dataset in enumerate(datasets):
-        if not isinstance(dataset, Mapping):
-            continue
-        transforms = dataset.get("coordinateTransformations")
-        if isinstance(transforms, list):
-            for k, t in enumerate(transforms):
-                if isinstance(t, Mapping):
-                    yield j, dataset, k, t
+    for j, dataset in mappings(ms.get("datasets")):
+        for k, t in mappings(dataset.get("coordinateTransformations")):
+            yield j, dataset, k, t
 
 
 def iter_placed(ome: Mapping[str, Any]) -> Iterator[Placed]:
@@ -162,11 +179,9 @@ def iter_placed(ome: Mapping[str, Any]) -> Iterator[Placed]:
         for j, _dataset, k, t in iter_dataset_transforms(ms):
             path = ("multiscales", i, "datasets", j, "coordinateTransformations", k)
             yield from _top(t, path, "dataset", systems)
-        own = ms.get("coordinateTransformations")
-        if isinstance(own, list):
-            for k, t in enumerate(own):
-                yield from _top(t, ("multiscales", i, "coordinateTransformations", k),
-                                "multiscale", systems)
+        for k, t in iter_own_transforms(ms):
+            yield from _top(t, ("multiscales", i, "coordinateTransformations", k),
+                            "multiscale", systems)
     scene = ome.get("scene")
     if isinstance(scene, Mapping) and isinstance(scene.get("coordinateTransformations"), list):
         systems = systems_by_name(scene.get("coordinateSystems"))
@@ -210,8 +225,8 @@ def identity_dimensions(ome: Mapping[str, Any], ctx: DocContext) -> Iterator[Vio
     axis of the output coordinate system is set to the position of the ith axis of the input
     coordinate system."""
     for p in _of_type(ome, "identity"):
-        if p.n_in is not None and p.n_out is not None and p.n_in != p.n_out:
-            yield Violation(f"the identity maps {_axes(p.n_in)} to {_axes(p.n_out)}; input "
+        if p.mismatched:
+            yield Violation(f"{p.maps('the identity')}; input "
                             "and output must have as many axes", p.path)
 
 
@@ -221,11 +236,11 @@ def _vector_length(kind: str) -> Callable[[Mapping[str, Any], DocContext], Itera
             values = p.transform.get(kind)
             if not isinstance(values, list):
                 continue
-            if p.n_in is not None and p.n_out is not None and p.n_in != p.n_out:
-                yield Violation(f"the {kind} maps {_axes(p.n_in)} to {_axes(p.n_out)}; input "
+            if p.mismatched:
+                yield Violation(f"{p.maps('the ' + kind)}; input "
                                 "and output dimensionality must be identical", (*p.path, kind))
                 continue
-            n = p.n_in if p.n_in is not None else p.n_out
+            n = p.n
             if n is not None and len(values) != n:
                 yield Violation(f"the {kind} vector has {len(values)} "
                                 f"entr{'y' if len(values) == 1 else 'ies'} but the coordinate "
@@ -290,11 +305,11 @@ def map_axis_permutation(ome: Mapping[str, Any], ctx: DocContext) -> Iterator[Vi
         if not isinstance(values, list) or not all(is_int(v) for v in values):
             continue
         where = (*p.path, "mapAxis")
-        if p.n_in is not None and p.n_out is not None and p.n_in != p.n_out:
-            yield Violation(f"mapAxis maps {_axes(p.n_in)} to {_axes(p.n_out)}; both must "
+        if p.mismatched:
+            yield Violation(f"{p.maps('mapAxis')}; both must "
                             "have as many axes as the array has entries", where)
             continue
-        n = p.n_in if p.n_in is not None else p.n_out
+        n = p.n
         if n is not None and len(values) != n:
             yield Violation(f"mapAxis has {len(values)} entries but the coordinate systems have "
                             f"{_axes(n)}", where)
@@ -444,14 +459,14 @@ def rotation_shape(ome: Mapping[str, Any], ctx: DocContext) -> Iterator[Violatio
     numbers) where the outer array MUST be length `N` and the inner arrays MUST be length `N`."""
     for p in _of_type(ome, "rotation"):
         where = (*p.path, "rotation")
-        if p.n_in is not None and p.n_out is not None and p.n_in != p.n_out:
-            yield Violation(f"the rotation maps {_axes(p.n_in)} to {_axes(p.n_out)}; input and "
+        if p.mismatched:
+            yield Violation(f"{p.maps('the rotation')}; input and "
                             "output dimensionality must be identical", where)
             continue
         matrix = _matrix(p.transform.get("rotation"))
         if matrix is None:
             continue
-        n = p.n_in if p.n_in is not None else p.n_out
+        n = p.n
         n = len(matrix) if n is None else n
         if len(matrix) != n or any(len(row) != n for row in matrix):
             shape = f"{len(matrix)}x{_lengths(sorted({len(row) for row in matrix}))}"
@@ -598,8 +613,8 @@ def bijection_dimensions(ome: Mapping[str, Any], ctx: DocContext) -> Iterator[Vi
     The forward's and inverse's own ``input``/``output`` are compared where they name systems
     of this document."""
     for p in _of_type(ome, "bijection"):
-        if p.n_in is not None and p.n_out is not None and p.n_in != p.n_out:
-            yield Violation(f"the bijection maps {_axes(p.n_in)} to {_axes(p.n_out)}; its input "
+        if p.mismatched:
+            yield Violation(f"{p.maps('the bijection')}; its input "
                             "and output must have equal dimension", p.path)
             continue
         # (part, its end, the bijection's end it must match, that end's dimensionality)
