@@ -51,6 +51,15 @@ def test_page_and_assets_are_served(tmp_path: Path) -> None:
         assert script.status_code == 200 and "javascript" in script.headers["content-type"]
         assert "/v1/jobs" in script.text
         assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+        # The helpers both scripts use (common.js) load first; neither defines them again.
+        common = client.get("/static/common.js")
+        assert common.status_code == 200 and "window.Page" in common.text
+        order = [page.text.index(f'src="/static/{name}"')
+                 for name in ("common.js", "app.js", "batch.js")]
+        assert order == sorted(order)
+        for name in ("app.js", "batch.js"):
+            text = client.get(f"/static/{name}").text
+            assert "window.Page" in text and "function el(" not in text
         for missing in ("/static/index.html", "/static/nope.js", "/static/..%2Fapp.py"):
             response = client.get(missing)
             assert response.status_code == 404

@@ -16,6 +16,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: The files the page is made of: name -> media type. Nothing else is served.
 ASSETS: dict[str, str] = {
+    "common.js": "text/javascript; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "batch.js": "text/javascript; charset=utf-8",
     "batch.css": "text/css; charset=utf-8",

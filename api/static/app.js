@@ -20,7 +20,7 @@
   const NEUROGLANCER = "https://neuroglancer-demo.appspot.com/#!";
   const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
-  const $ = (id) => document.getElementById(id);
+  const { $, el, sleep, problemText, showProblem, postJSON } = window.Page;
   const state = {
     token: 0, // bumped when another job is shown: stale polls stop
     job: null,
@@ -34,62 +34,16 @@
 
   // -- small helpers ----------------------------------------------------------------------
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const plural = (n, word, many) => `${n.toLocaleString("en")} ${n === 1 ? word : many || `${word}s`}`;
   const clean = (path) => path.replace(/^\/+|\/+$/g, "");
   const isHttp = (url) => /^https?:\/\//i.test(url);
-
-  async function problemText(response) {
-    try {
-      const body = await response.json();
-      return body.detail || body.title || `HTTP ${response.status}`;
-    } catch {
-      return `HTTP ${response.status} ${response.statusText}`;
-    }
-  }
-
-  function showProblem(text) {
-    const box = $("problem");
-    box.textContent = text;
-    box.hidden = !text;
-  }
 
   function jobUrl(id, withReport) {
     return `/v1/jobs/${encodeURIComponent(id)}${withReport ? "" : "?include_report=false"}`;
   }
 
-  async function getJSON(url, token) {
-    for (;;) {
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (response.status === 429 || response.status === 503) {
-        const wait = Number(response.headers.get("Retry-After")) || 2;
-        await sleep(wait * 1000);
-        if (token !== state.token) return null;
-        continue;
-      }
-      if (!response.ok) {
-        const error = new Error(await problemText(response));
-        error.status = response.status;
-        throw error;
-      }
-      return response.json();
-    }
-  }
+  // null when another job was shown while waiting for a busy service
+  const getJSON = (url, token) => window.Page.getJSON(url, () => token !== state.token);
 
   // -- submitting and following a job ----------------------------------------------------
 
@@ -106,16 +60,7 @@
     showProblem("");
     $("submit").disabled = true;
     try {
-      const response = await fetch("/v1/jobs", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok) {
-        showProblem(`Could not start: ${await problemText(response)}`);
-        return;
-      }
-      const created = await response.json();
+      const created = await postJSON("/v1/jobs", body);
       history.pushState({ job: created.id }, "", `/?job=${encodeURIComponent(created.id)}`);
       follow(created.id);
     } catch (error) {

@@ -6,34 +6,8 @@
 (() => {
   const VERDICTS = ["valid", "invalid", "incomplete", "could-not-validate"];
   const POLL_MS = 1000;
-  const $ = (id) => document.getElementById(id);
+  const { $, el, sleep, showProblem, getJSON, postJSON } = window.Page;
   let token = 0; // bumped when another batch is shown: stale polls stop
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of children) {
-      if (child === null || child === undefined) continue;
-      node.append(typeof child === "string" ? document.createTextNode(child) : child);
-    }
-    return node;
-  }
-
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-  async function problemText(response) {
-    try {
-      const body = await response.json();
-      return body.detail || body.title || `HTTP ${response.status}`;
-    } catch {
-      return `HTTP ${response.status} ${response.statusText}`;
-    }
-  }
 
   function build() {
     const form = el("form", { id: "batch-form", class: "card", novalidate: true },
@@ -71,12 +45,6 @@
     form.addEventListener("submit", submit);
   }
 
-  function showProblem(text) {
-    const box = $("problem");
-    box.textContent = text;
-    box.hidden = !text;
-  }
-
   function setMode(batch) {
     for (const id of ["submit-form", "progress", "result"]) {
       if (batch) $(id).hidden = true;
@@ -100,16 +68,7 @@
     showProblem("");
     $("batch-submit").disabled = true;
     try {
-      const response = await fetch("/v1/batches", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ urls, strict: $("batch-strict").checked }),
-      });
-      if (!response.ok) {
-        showProblem(`Could not start: ${await problemText(response)}`);
-        return;
-      }
-      const created = await response.json();
+      const created = await postJSON("/v1/batches", { urls, strict: $("batch-strict").checked });
       history.pushState({ batch: created.id }, "", `/?batch=${encodeURIComponent(created.id)}`);
       follow(created.id);
     } catch (error) {
@@ -154,25 +113,14 @@
     $("batch-view").hidden = false;
     $("batch-status").textContent = "Waiting for the batch…";
     for (;;) {
-      let response;
+      let batch;
       try {
-        response = await fetch(`/v1/batches/${encodeURIComponent(id)}`,
-          { headers: { Accept: "application/json" } });
+        batch = await getJSON(`/v1/batches/${encodeURIComponent(id)}`, () => mine !== token);
       } catch (error) {
-        showProblem(`Lost the service: ${error.message}`);
+        showProblem(error.status ? error.message : `Lost the service: ${error.message}`);
         return;
       }
-      if (mine !== token) return;
-      if (response.status === 429 || response.status === 503) {
-        await sleep((Number(response.headers.get("Retry-After")) || 2) * 1000);
-        continue;
-      }
-      if (!response.ok) {
-        showProblem(await problemText(response));
-        return;
-      }
-      const batch = await response.json();
-      if (mine !== token) return;
+      if (batch === null || mine !== token) return;
       render(batch);
       if (batch.status === "done") return;
       await sleep(POLL_MS);
