@@ -189,6 +189,14 @@ def test_a_report_that_cannot_be_written_keeps_the_verdict(
     assert (result.error or "").startswith("the report could not be written")
 
 
+def test_a_missing_local_target_is_said_to_be_missing(tmp_path: Path) -> None:
+    """As with one target: "no such file or directory", not "no Zarr metadata at <path>/"."""
+    missing = str(tmp_path / "nope.zarr")
+    [result] = validate_many([missing])
+    assert result.verdict == "could-not-validate"
+    assert result.error == f"{missing}: no such file or directory"
+
+
 def test_a_partial_last_line_is_dropped(tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
     whole = DatasetResult.failed("a", "gone").to_json()

@@ -267,6 +267,20 @@ def test_server_ignoring_ranges(archives: Path, archive_server: DataServer) -> N
         archive_server.routes.clear()
 
 
+def test_a_missing_archive_is_named_as_missing(archive_server: DataServer,
+                                               tmp_path: Path) -> None:
+    """An archive that is not there is "no such archive", not a directory walk's "no Zarr
+    metadata at <name>/" (a local one through file://, a remote one on a 404)."""
+    with pytest.raises(CouldNotValidate, match=r"missing\.ozx: no such archive"):
+        validate(archive_server.url_for("missing.ozx"))
+    with pytest.raises(CouldNotValidate, match=r"gone\.ozx: no such file"):
+        validate((tmp_path / "gone.ozx").as_uri())
+    # A directory whose name ends like an archive is still walked as a directory.
+    (tmp_path / "dir.zip").mkdir()
+    with pytest.raises(CouldNotValidate, match="metadata"):
+        validate(str(tmp_path / "dir.zip"))
+
+
 # -- caps and the network policy --------------------------------------------------------------
 
 

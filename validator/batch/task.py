@@ -85,6 +85,10 @@ async def validate_one(
 ) -> DatasetResult:
     """Validate ``target`` and summarise it; never raises for the dataset's sake."""
     started = time.monotonic()
+    if policy is None and "://" not in target and not os.path.exists(target):
+        # As the single-target command says it, rather than "no Zarr metadata at <path>/".
+        return DatasetResult.failed(target, f"{target}: no such file or directory",
+                                    seconds=time.monotonic() - started)
     try:
         report = await avalidate(dataset_url(target), options=options,
                                  policy=policy, limiter=limiter)

@@ -60,13 +60,15 @@ def _starts_like_zip(path: str) -> bool:
 async def open_archive(target: object, options: Options, policy: NetworkPolicy | None = None,
                        *, sniff: bool = False) -> ZipStore | None:
     """The archive at ``target``, or ``None`` when ``target`` is not one (see the module
-    docstring). Raises :class:`CouldNotValidate` when the network policy refuses it or its
-    end cannot be read."""
+    docstring). Raises :class:`CouldNotValidate` when the network policy refuses it, its end
+    cannot be read, or nothing is where a target named as an archive points."""
     if not isinstance(target, str):
         return None
     local = _local_path(target)
     if local is not None:
         if not os.path.isfile(local):
+            if is_archive_name(local) and not os.path.exists(local):
+                raise CouldNotValidate(f"{target}: no such file or directory")
             return None
         if policy is not None:  # the service never reads local files
             _vet(policy, target)
@@ -110,6 +112,11 @@ async def _open(source: RangeSource, options: Options, *, sniff: bool) -> ZipSto
     except BaseException:
         await source.close()
         raise
+    if store is None and not sniff:
+        # Named as an archive (a directory would end in "/"), and nothing is there: say so,
+        # rather than walk it as a directory and report "no Zarr metadata at <name>/".
+        await source.close()
+        raise CouldNotValidate(f"{source.display}: no such archive (nothing is there)")
     if store is None or (sniff and store.archive is None
                          and not any(p.rule == "ozx.archive.single-part"
                                      for p in store.problems)):
