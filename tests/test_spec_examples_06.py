@@ -155,3 +155,23 @@ def test_broken_copy_exits_1_naming_the_rule(
                for f in findings), findings
     text = cli(str(root))
     assert rule in text.stdout
+
+
+def test_readme_example_is_what_the_cli_prints(written: dict[str, Path], tmp_path: Path) -> None:
+    """The README's 0.6 example (a scene whose fourth tile is missing) is the text report as
+    the CLI prints it, but for the figures that change from run to run (time, rule hash)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("$ ome-zarr-validate stitching-scene.zarr\n", 1)[1].split("```", 1)[0]
+    root = tmp_path / "stitching-scene.zarr"
+    shutil.copytree(written["stitching-scene"], root)
+    shutil.rmtree(root / "tile_3")
+    result = subprocess.run([sys.executable, "-m", "validator.cli", root.name, "--no-progress"],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            cwd=tmp_path, env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": ""})
+    assert result.returncode == 1, result.stdout + result.stderr
+
+    def stable(text: str) -> list[str]:
+        return [line for line in text.splitlines()
+                if not line.startswith(("ome-zarr-validator ", "3 images, 3 arrays"))]
+
+    assert stable(block) == stable(result.stdout)
