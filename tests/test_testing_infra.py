@@ -576,3 +576,15 @@ def test_s3_environment_points_at_moto(s3_server: S3Server) -> None:
     assert os.environ["AWS_ENDPOINT_URL_S3"] == s3_server.endpoint_url
     fs = s3fs.S3FileSystem(skip_instance_cache=True)  # no options: from the environment
     assert fs.ls(s3_server.bucket, detail=False)
+
+
+def test_dataserver_runs_standalone_without_a_warning() -> None:
+    """``python -m validator.testing.dataserver`` (the README's way) runs its module once: the
+    package does not import it first (runpy's RuntimeWarning, an error here)."""
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "validator.testing.dataserver", "--help"],
+        capture_output=True, text=True, timeout=60, check=False, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "RuntimeWarning" not in result.stderr and "ROOT" in result.stdout.upper()

@@ -8,7 +8,26 @@
   adds a ``labels`` group with label images to an image (a plate's field, say).
 """
 
-from validator.testing.dataserver import DataServer, ServerStats
-from validator.testing.plates import PlateInfo, write_labels, write_plate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from validator.testing.dataserver import DataServer, ServerStats
+    from validator.testing.plates import PlateInfo, write_labels, write_plate
 
 __all__ = ["DataServer", "PlateInfo", "ServerStats", "write_labels", "write_plate"]
+
+_MODULES = {"DataServer": "dataserver", "ServerStats": "dataserver", "PlateInfo": "plates",
+            "write_labels": "plates", "write_plate": "plates"}
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: were the package to import its dataserver module, then
+    # ``python -m validator.testing.dataserver`` would run a module already imported (runpy
+    # warns, and the server's classes would exist twice).
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"validator.testing.{module}"), name)
