@@ -197,6 +197,14 @@ def test_a_missing_local_target_is_said_to_be_missing(tmp_path: Path) -> None:
     assert result.error == f"{missing}: no such file or directory"
 
 
+def test_a_discovery_that_finds_nothing_says_where_it_looked(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = cli("batch", "--discover", str(tmp_path / "empty"), "--max-depth", "2",
+                 "--no-progress")
+    assert result.returncode == 2
+    assert f"none found by --discover {tmp_path / 'empty'} (to depth 2)" in result.stderr
+
+
 def test_a_partial_last_line_is_dropped(tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
     whole = DatasetResult.failed("a", "gone").to_json()

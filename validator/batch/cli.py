@@ -215,6 +215,10 @@ def run(argv: Sequence[str]) -> int:
     policy = _policy(args)
     targets = collect_targets(args, options)
     if not targets:
+        given = [f"--discover {p} (to depth {args.max_depth})" for p in args.discover]
+        given += [f"--from {name}" for name in args.lists]
+        if given:  # they yielded nothing: say which, rather than how to give targets
+            raise CouldNotValidate(f"no targets: none found by {', '.join(given)}")
         raise CouldNotValidate("no targets: give TARGETs, --from FILE or --discover PREFIX")
     output = Path(args.output) if args.output else None
     wanted = set(targets)
