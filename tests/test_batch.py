@@ -294,3 +294,14 @@ async def test_closing_the_results_cancels_the_rest(
     assert server.stats.requests == requests
     started = {path.split("/", 1)[0] for path in server.stats.paths}
     assert len(started) <= 3  # the first, and the two in flight when it finished
+
+
+def test_budget_message_names_the_budget_only_when_that_is_all() -> None:
+    from validator.errors import BudgetExceeded, budget_message
+
+    nested = ExceptionGroup("walk", [ExceptionGroup("workers", [
+        BudgetExceeded("the limit of 3 documents was reached")])])
+    assert budget_message(nested) == "the limit of 3 documents was reached"
+    mixed = ExceptionGroup("walk", [BudgetExceeded("x"), ValueError("a bug")])
+    assert budget_message(mixed) is None
+    assert budget_message(ExceptionGroup("walk", [ValueError("a bug")])) is None

@@ -29,3 +29,15 @@ class FetchRefused(FetchError):
 
 class BudgetExceeded(Exception):
     """A per-walk budget (documents, bytes, deadline) ran out; the report is truncated."""
+
+
+def budget_message(group: BaseExceptionGroup[BaseException]) -> str | None:
+    """The message of the :class:`BudgetExceeded` a task group raised, when that is all it
+    holds (a walk's workers stop together when one budget runs out); else ``None``."""
+    matched, rest = group.split(BudgetExceeded)
+    if matched is None or rest is not None:
+        return None
+    leaf: BaseException = matched
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    return str(leaf)

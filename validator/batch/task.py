@@ -27,7 +27,7 @@ from typing import Any
 from validator.batch.hosts import HostLimiters
 from validator.batch.result import DatasetResult
 from validator.engine import avalidate
-from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
+from validator.errors import CouldNotValidate, FetchError, budget_message
 from validator.limiter import Limiter
 from validator.options import Options
 from validator.stores import NetworkPolicy
@@ -65,16 +65,6 @@ def write_report(directory: Path, target: str, report: dict[str, Any]) -> Path:
     return path
 
 
-def _budget_message(group: BaseExceptionGroup[BaseException]) -> str | None:
-    matched, rest = group.split(BudgetExceeded)
-    if matched is None or rest is not None:
-        return None
-    leaf: BaseException = matched
-    while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
-    return str(leaf)
-
-
 async def validate_one(
     target: str,
     options: Options,
@@ -95,7 +85,7 @@ async def validate_one(
     except (CouldNotValidate, FetchError) as exc:
         return DatasetResult.failed(target, str(exc), seconds=time.monotonic() - started)
     except ExceptionGroup as group:
-        budget = _budget_message(group)
+        budget = budget_message(group)
         reason = (f"the dataset is larger than the limits allow: {budget}" if budget
                   else f"internal error: {group!r}")
         return DatasetResult.failed(target, reason, seconds=time.monotonic() - started)
@@ -186,7 +176,7 @@ def report_task(target: str, options: Options,
         except (CouldNotValidate, FetchError) as exc:
             return {"error": str(exc)}
         except ExceptionGroup as group:
-            budget = _budget_message(group)
+            budget = budget_message(group)
             if budget is None:
                 raise
             return {"error": f"the dataset is larger than this service checks: {budget}"}
