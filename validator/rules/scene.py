@@ -14,6 +14,7 @@ from validator.model import Severity
 from validator.rules.context import DocContext
 from validator.rules.coordinate_systems import reference, systems_by_name
 from validator.rules.registry import Subject, Violation, rule
+from validator.rules.transformations import mappings
 
 
 @rule(
@@ -32,13 +33,10 @@ def name_known(scene: Any, ctx: DocContext) -> Iterator[Violation]:
 
     So a name without a path (or with a null path) must be one of the scene's own
     ``coordinateSystems``."""
-    if not isinstance(scene, Mapping) or not isinstance(scene.get("coordinateTransformations"),
-                                                       list):
+    if not isinstance(scene, Mapping):
         return
     systems = systems_by_name(scene.get("coordinateSystems"))
-    for k, t in enumerate(scene["coordinateTransformations"]):
-        if not isinstance(t, Mapping):
-            continue
+    for k, t in mappings(scene.get("coordinateTransformations")):
         for end in ("input", "output"):
             ref = reference(t.get(end))
             if ref is None or not ref.local or ref.name is None:

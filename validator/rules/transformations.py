@@ -183,9 +183,9 @@ def iter_placed(ome: Mapping[str, Any]) -> Iterator[Placed]:
             yield from _top(t, ("multiscales", i, "coordinateTransformations", k),
                             "multiscale", systems)
     scene = ome.get("scene")
-    if isinstance(scene, Mapping) and isinstance(scene.get("coordinateTransformations"), list):
+    if isinstance(scene, Mapping):
         systems = systems_by_name(scene.get("coordinateSystems"))
-        for k, t in enumerate(scene["coordinateTransformations"]):
+        for k, t in mappings(scene.get("coordinateTransformations")):
             yield from _top(t, ("scene", "coordinateTransformations", k), "scene", systems)
 
 
