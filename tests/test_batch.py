@@ -289,11 +289,31 @@ async def test_closing_the_results_cancels_the_rest(
     first = await anext(results)
     assert first.verdict == "valid"
     await results.aclose()
+    # Requests sent before the close may still reach the server (under load, late): let them
+    # land, then nothing more may come -- a walk still running would go on asking.
+    await asyncio.sleep(1.0)
     requests = server.stats.requests
-    await asyncio.sleep(0.3)  # six round trips: a walk still running would have asked more
+    await asyncio.sleep(0.5)  # ten round trips
     assert server.stats.requests == requests
     started = {path.split("/", 1)[0] for path in server.stats.paths}
     assert len(started) <= 3  # the first, and the two in flight when it finished
+
+
+def test_batch_takes_every_single_target_option() -> None:
+    """One mapping from arguments to Options: a batch run is configured exactly as a single one
+    (an earlier copy of the mapping in batch/cli.py had lost --retries, --max-findings and
+    --no-plate-labels)."""
+    from validator.batch.cli import build_parser as batch_parser
+    from validator.batch.cli import make_options
+    from validator.cli import build_parser as single_parser
+    from validator.cli import options_from_args
+
+    argv = ["--retries", "1", "--max-findings", "7", "--no-plate-labels", "--timeout", "3",
+            "--strict", "--sample-wells", "2", "--fields", "first", "--no-consolidated"]
+    batch = make_options(batch_parser().parse_args(["x", *argv]))
+    single = options_from_args(single_parser().parse_args(["x", *argv]))
+    assert batch == single
+    assert (batch.retries, batch.max_findings, batch.plate_labels) == (1, 7, False)
 
 
 def test_budget_message_names_the_budget_only_when_that_is_all() -> None:

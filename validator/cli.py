@@ -203,26 +203,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _run_document(args)
     if not args.target:
         raise CouldNotValidate("give a TARGET (URL or path), --document FILE or --list-rules")
-    try:
-        options = Options(
-            ngff_version=args.ngff_version,
-            strict=args.strict,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            retries=args.retries,
-            max_findings=args.max_findings,
-            max_document_bytes=args.max_document_size,
-            deadline=args.deadline,
-            storage_options=parse_storage_options(args.storage_option),
-            plate_labels=not args.no_plate_labels,
-            consolidated=not args.no_consolidated,
-            verify_consolidated=args.verify_consolidated,
-            sample_wells=args.sample_wells,
-            fields=args.fields,
-            adaptive=not args.no_adaptive,
-        )
-    except ValueError as exc:
-        raise CouldNotValidate(str(exc)) from None
+    options = options_from_args(args)
     target = args.target
     policy = None
     if args.public_only:
@@ -247,6 +228,30 @@ def run(argv: Sequence[str] | None = None) -> int:
             progress.clear()
     sys.stdout.write(render(report, args.format, sys.stdout, args))
     return exit_code(report)
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    """The :class:`Options` of the single-target options (``batch`` takes the same ones)."""
+    try:
+        return Options(
+            ngff_version=args.ngff_version,
+            strict=args.strict,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            retries=args.retries,
+            max_findings=args.max_findings,
+            max_document_bytes=args.max_document_size,
+            deadline=args.deadline,
+            storage_options=parse_storage_options(args.storage_option),
+            plate_labels=not args.no_plate_labels,
+            consolidated=not args.no_consolidated,
+            verify_consolidated=args.verify_consolidated,
+            sample_wells=args.sample_wells,
+            fields=args.fields,
+            adaptive=not args.no_adaptive,
+        )
+    except ValueError as exc:
+        raise CouldNotValidate(str(exc)) from None
 
 
 def exit_code(report: Report) -> int:

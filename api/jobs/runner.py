@@ -34,7 +34,7 @@ from api.jobs.fairness import FairSlots
 from api.jobs.models import ErrorType, Job, JobProgress, JobStatus
 from api.jobs.repository import JobRepository
 from validator.engine import avalidate
-from validator.errors import BudgetExceeded, CouldNotValidate, FetchError
+from validator.errors import CouldNotValidate, FetchError, budget_message
 from validator.hostlimit import HostLimits
 from validator.nodeinfo import NodeDetail
 from validator.options import Options
@@ -166,16 +166,6 @@ def owner_is_dead(owner: str) -> bool:
     except OSError:
         return False
     return False
-
-
-def _budget_exceeded(group: BaseExceptionGroup[BaseException]) -> str | None:
-    matched, rest = group.split(BudgetExceeded)
-    if matched is None or rest is not None:
-        return None
-    leaf: BaseException = matched
-    while isinstance(leaf, BaseExceptionGroup):
-        leaf = leaf.exceptions[0]
-    return str(leaf)
 
 
 # -- the in-process runner ---------------------------------------------------------------------
@@ -437,7 +427,7 @@ class AsyncioJobRunner:
             # A budget that ran out inside concurrent work (validator.walk.gather_bounded) can
             # escape avalidate wrapped in an ExceptionGroup, without the partial report. It is
             # the dataset's size, not a bug of ours: say so rather than "internal error".
-            budget = _budget_exceeded(group)
+            budget = budget_message(group)
             if budget is None:
                 log.exception("job %s (%s) failed", handle.job_id, handle.url)
                 error = f"internal error ({type(group).__name__}); it has been logged"

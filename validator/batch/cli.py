@@ -34,9 +34,10 @@ EXIT_ERROR = 2
 #: The single-target options a batch takes as they are (their definitions live in
 #: validator.cli.build_parser: one place for each).
 SHARED_OPTIONS = (
-    "strict", "ngff_version", "concurrency", "timeout", "max_document_size", "deadline",
-    "probe_plate_labels", "no_consolidated", "verify_consolidated", "no_adaptive",
-    "sample_wells", "fields", "storage_option", "public_only", "no_progress",
+    "strict", "ngff_version", "concurrency", "timeout", "retries", "max_findings",
+    "max_document_size", "deadline", "no_plate_labels", "probe_plate_labels", "no_consolidated",
+    "verify_consolidated", "no_adaptive", "sample_wells", "fields", "storage_option",
+    "public_only", "no_progress",
 )
 
 
@@ -90,26 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_options(args: argparse.Namespace) -> Options:
-    from validator.cli import parse_storage_options
+    """The batch's options: exactly the single-target ones (one mapping, in validator.cli)."""
+    from validator.cli import options_from_args
 
-    try:
-        return Options(
-            ngff_version=args.ngff_version,
-            strict=args.strict,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            max_document_bytes=args.max_document_size,
-            deadline=args.deadline,
-            storage_options=parse_storage_options(args.storage_option),
-            probe_plate_labels=args.probe_plate_labels,
-            consolidated=not args.no_consolidated,
-            verify_consolidated=args.verify_consolidated,
-            sample_wells=args.sample_wells,
-            fields=args.fields,
-            adaptive=not args.no_adaptive,
-        )
-    except ValueError as exc:
-        raise CouldNotValidate(str(exc)) from None
+    return options_from_args(args)
 
 
 def collect_targets(args: argparse.Namespace, options: Options) -> list[str]:
