@@ -17,11 +17,14 @@ from api.ratelimit import RateLimiter
 from api.routers import batches, docs, jobs, meta, validate, web
 from api.settings import Settings
 from validator import __version__
+from validator import versions as ngff
 from validator.netsafe import Resolve, SafeNetworkPolicy
 
-DESCRIPTION = """\
-Validate OME-Zarr (OME-NGFF 0.4 and 0.5) datasets at public URLs and report every violation.
-
+# The versions come from the registry (one place); the rest is plain text ({id} is literal).
+DESCRIPTION = f"""\
+Validate OME-Zarr (OME-NGFF {ngff.listing()}) datasets, directories or single-file `.ozx`,
+at public URLs and report every violation.
+""" + """
 `POST /v1/validate` waits for the report; `POST /v1/jobs` runs the validation in the
 background; `DELETE /v1/jobs/{id}` cancels a running job or deletes a finished one with its
 report and nodes. Reports are the JSON of `ome-zarr-validate --format json`, with the

@@ -1,4 +1,5 @@
-"""ome-zarr-validator: check OME-Zarr (OME-NGFF 0.4 and 0.5) datasets and report every violation.
+"""ome-zarr-validator: check OME-Zarr datasets (OME-NGFF 0.4, 0.5 and 0.6; directories and
+single-file .ozx) and report every violation.
 
 >>> from validator import validate
 >>> report = validate("https://example.org/image.ome.zarr")  # doctest: +SKIP
