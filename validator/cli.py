@@ -181,17 +181,20 @@ def list_rules(fmt: str) -> str:
     return "\n".join(lines) + f"\n{len(rules)} rules\n"
 
 
-def render(report: Report, fmt: str, stream: TextIO,
-           args: argparse.Namespace | None = None) -> str:
+def write_report(report: Report, fmt: str, stream: TextIO,
+                 args: argparse.Namespace | None = None) -> None:
+    """Write ``report`` as ``fmt`` to ``stream``; JSON and SARIF a piece at a time (a report
+    of many findings is never held whole as text)."""
     if fmt != "text":
-        return REPORTERS[fmt]().render(report)
+        REPORTERS[fmt]().write(report, stream)
+        return
     reporter = TextReporter(
         color=use_color(stream.isatty()),
         details=bool(args and args.details),
         quiet=bool(args and args.quiet),
         min_severity=Severity(args.min_severity) if args else Severity.INFO,
     )
-    return reporter.render(report)
+    reporter.write(report, stream)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -226,7 +229,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    sys.stdout.write(render(report, args.format, sys.stdout, args))
+    write_report(report, args.format, sys.stdout, args)
     return exit_code(report)
 
 
@@ -281,7 +284,7 @@ def _run_document(args: argparse.Namespace) -> int:
         raise CouldNotValidate(f"cannot read {args.document}: {exc.strerror or exc}") from None
     report = validate_document(data, version=args.ngff_version, strict=args.strict)
     report.target = "<stdin>" if args.document == "-" else args.document
-    sys.stdout.write(render(report, args.format, sys.stdout, args))
+    write_report(report, args.format, sys.stdout, args)
     return exit_code(report)
 
 

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from validator.jsonstream import LazyArray, materialize
+
 REPORT_FORMAT_VERSION = "1"
 
 #: Rules whose findings say that the validator could not check something rather than that the
@@ -263,6 +265,12 @@ class Report:
         self.findings.sort(key=Finding.sort_key)
 
     def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = materialize(self.to_lazy_dict())
+        return data
+
+    def to_lazy_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with the findings a :class:`~validator.jsonstream.LazyArray`: each
+        finding's dict is made when it is written (a large report is streamed, not built)."""
         # Late import: the summary module builds on this one.
         from validator.summary import summarize
 
@@ -282,7 +290,7 @@ class Report:
             "counts": self.counts(),
             "nodes": dict(sorted(self.nodes.items())),
             "stats": self.stats.to_dict(),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": LazyArray(f.to_dict() for f in self.findings),
             "summary": [group.to_dict() for group in summarize(self.findings)],
             "provenance": None if self.provenance is None else self.provenance.to_dict(),
         }

@@ -40,6 +40,17 @@ class JobRepository(Protocol):
 
     async def mark_running(self, job_id: str, at: float) -> None: ...
 
+    async def report_size(self, job_id: str) -> int | None:
+        """The size in bytes (UTF-8) of a finished job's stored report, or ``None`` when it
+        has none."""
+        ...
+
+    async def read_report(self, job_id: str, offset: int, size: int) -> bytes | None:
+        """At most ``size`` bytes of a job's stored report (UTF-8) from byte ``offset`` (fewer
+        at its end, ``b""`` past it): a report is sent a part at a time, never loaded whole.
+        ``None`` when the job has no report (any more: it may be deleted meanwhile)."""
+        ...
+
     async def save_progress(self, job_id: str, progress: JobProgress) -> None: ...
 
     async def finish(
@@ -259,6 +270,27 @@ class SqliteJobRepository:
         row = await self._run(select)
         return None if row is None else _job(row)
 
+    async def report_size(self, job_id: str) -> int | None:
+        def size(conn: sqlite3.Connection) -> int | None:
+            blob = _report_blob(conn, job_id)
+            if blob is None:
+                return None
+            with blob:
+                return len(blob)
+
+        return await self._run(size)
+
+    async def read_report(self, job_id: str, offset: int, size: int) -> bytes | None:
+        def read(conn: sqlite3.Connection) -> bytes | None:
+            blob = _report_blob(conn, job_id)
+            if blob is None:
+                return None
+            with blob:
+                blob.seek(min(offset, len(blob)))
+                return blob.read(size)
+
+        return await self._run(read)
+
     async def mark_running(self, job_id: str, at: float) -> None:
         await self._run(lambda c: c.execute(
             "UPDATE jobs SET status = ?, started_at = ? WHERE id = ? AND status = ?",
@@ -414,6 +446,17 @@ class SqliteJobRepository:
             return bool(cursor.rowcount)
 
         return await self._run(remove)
+
+
+def _report_blob(conn: sqlite3.Connection, job_id: str) -> sqlite3.Blob | None:
+    """The stored report of a job as an incremental read handle (SQLite reads TEXT as its
+    UTF-8 bytes), found by the job's id at every call: a rowid alone could be reused by
+    another job once this one is deleted."""
+    row = conn.execute("SELECT rowid FROM jobs WHERE id = ? AND report IS NOT NULL",
+                       (job_id,)).fetchone()
+    if row is None:
+        return None
+    return conn.blobopen("jobs", "report", int(row[0]), readonly=True)
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:

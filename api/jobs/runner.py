@@ -36,6 +36,7 @@ from api.jobs.repository import JobRepository
 from validator.engine import avalidate
 from validator.errors import CouldNotValidate, FetchError, budget_message
 from validator.hostlimit import HostLimits
+from validator.jsonstream import iter_json
 from validator.nodeinfo import NodeDetail
 from validator.options import Options
 from validator.stores import NetworkPolicy
@@ -404,7 +405,8 @@ class AsyncioJobRunner:
                         on_progress=lambda p: self._on_progress(handle, p),
                         on_node_detail=lambda d: self._on_node(handle, d),
                         host_limits=self._host_limits)
-            report_json = json.dumps(report.to_dict())
+            # The text json.dumps(report.to_dict()) gives, without the dict of every finding.
+            report_json = "".join(iter_json(report.to_lazy_dict()))
             valid, truncated = report.valid, report.truncated
             verdict, complete = report.verdict, report.complete
             handle.progress = JobProgress(

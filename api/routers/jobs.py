@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api import problems
 from api.deps import ClientDep, PolicyDep, RepositoryDep, RunnerDep, SettingsDep, rate_limited
@@ -31,6 +32,8 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Depends(rate_
 
 PROBLEM: dict[str, Any] = {"model": ProblemOut, "content": {problems.MEDIA_TYPE: {}}}
 MAX_OFFSET = 2**31 - 1
+#: Bytes of a stored report read from the database at a time while it is sent.
+REPORT_PART = 256 * 1024
 JobId = Annotated[str, Path(description="The job id from POST /v1/jobs.", max_length=64)]
 
 
@@ -189,16 +192,53 @@ async def get_job_report(
         raise Problem(422, problems.UNKNOWN_FORMAT, "Unknown format",
                       f"no report format {format!r}; use one of {', '.join(sorted(REPORTERS))}",
                       formats=sorted(REPORTERS))
+    if format == "json":  # the stored text: sent as it is, a part at a time from the disk
+        job = await _job(repository, job_id)
+        size = await repository.report_size(job_id) if job.status is JobStatus.DONE else None
+        if size is None:
+            raise _no_report(job)
+        return StreamingResponse(_stored_report(repository, job_id, size),
+                                 media_type=reporter.media_type,
+                                 headers={"Content-Length": str(size)})
     job = await _job(repository, job_id, with_report=True)
     if job.status is not JobStatus.DONE or job.report_json is None:
-        detail = f"the job is {job.status.value}" + (f": {job.error}" if job.error else "")
-        raise Problem(409, problems.JOB_NOT_FINISHED, "No report", detail,
-                      job_status=job.status.value)
-    if format == "json":
-        return Response(job.report_json, media_type=reporter.media_type)
-    report_json = job.report_json
+        raise _no_report(job)
+    # Parsing a large report takes a while: not on the event loop. Then it is written a piece
+    # at a time (JSON, SARIF), each piece made in a worker thread as the client takes it; the
+    # stored text is let go first.
+    report_json, job.report_json = job.report_json, None
+    report = await asyncio.to_thread(_parse, report_json)
+    del report_json
+    return StreamingResponse(_encoded(reporter().chunks(report)),
+                             media_type=reporter.media_type)
 
-    def render() -> str:  # a large report takes a while: not on the event loop
-        return reporter().render(Report.from_dict(json.loads(report_json)))
 
-    return Response(await asyncio.to_thread(render), media_type=reporter.media_type)
+def _parse(report_json: str) -> Report:
+    return Report.from_dict(json.loads(report_json))
+
+
+def _no_report(job: Job) -> Problem:
+    detail = f"the job is {job.status.value}" + (f": {job.error}" if job.error else "")
+    return Problem(409, problems.JOB_NOT_FINISHED, "No report", detail,
+                   job_status=job.status.value)
+
+
+class ReportGone(RuntimeError):
+    """The report was deleted while it was being sent: the response is cut short (its
+    Content-Length is not reached), never ended as if it were whole."""
+
+
+async def _stored_report(repository: JobRepository, job_id: str, size: int
+                         ) -> AsyncIterator[bytes]:
+    offset = 0
+    while offset < size:
+        part = await repository.read_report(job_id, offset, REPORT_PART)
+        if not part:
+            raise ReportGone(f"the report of job {job_id} was deleted while it was sent")
+        offset += len(part)
+        yield part
+
+
+def _encoded(chunks: Iterator[str]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.encode()

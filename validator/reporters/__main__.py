@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         sys.stderr.write(f"python -m validator.reporters: not a report: {exc}\n")
         return 2
-    sys.stdout.write(REPORTERS[args.format]().render(report))
+    REPORTERS[args.format]().write(report, sys.stdout)
     return 0
 
 

@@ -11,12 +11,13 @@ column based, and a report has no lines to point at).
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from validator import provenance
+from validator.jsonstream import LazyArray, iter_json, materialize
 from validator.model import Finding, Provenance, Report, Severity
 from validator.reporters.base import Reporter
 from validator.rules import RULES
@@ -134,7 +135,15 @@ def _utc(iso: str) -> str:
 
 
 def to_sarif(report: Report) -> dict[str, Any]:
-    """The SARIF log of ``report`` as a JSON-ready dict."""
+    """The SARIF log of ``report`` as a JSON-ready dict (built whole: :class:`SarifReporter`
+    writes the same log a result at a time)."""
+    log: dict[str, Any] = materialize(lazy_sarif(report))
+    return log
+
+
+def lazy_sarif(report: Report) -> dict[str, Any]:
+    """The SARIF log of ``report`` with its results a :class:`LazyArray` (each result is
+    made when it is written)."""
     from validator import __version__  # late: set at the end of validator/__init__
 
     prov = provenance.of(report)
@@ -156,7 +165,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
             }
         },
         "invocations": [_invocation(report, prov)],
-        "results": [_result(f, report, index[f.rule]) for f in report.findings],
+        "results": LazyArray(_result(f, report, index[f.rule]) for f in report.findings),
         "properties": {
             "target": report.target,
             "valid": report.valid,
@@ -181,4 +190,8 @@ class SarifReporter(Reporter):
     extension: ClassVar[str] = "sarif"
 
     def render(self, report: Report) -> str:
-        return json.dumps(to_sarif(report), indent=2) + "\n"
+        return "".join(self.chunks(report))
+
+    def chunks(self, report: Report) -> Iterator[str]:
+        yield from iter_json(lazy_sarif(report), indent=2)
+        yield "\n"
