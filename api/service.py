@@ -47,6 +47,7 @@ def job_options(settings: Settings, body: ValidateRequest) -> Options:
         max_documents=settings.max_documents,
         max_bytes=settings.max_bytes,
         max_findings=settings.max_findings,
+        max_held_bytes=settings.max_held_bytes,
         deadline=settings.job_deadline,
         storage_options=storage,
     )

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="Findings kept in a job's report at most (memory); beyond, they are "
         "counted in counts, not kept (one of each severity always is).",
     )
+    max_held_bytes: int = Field(
+        default=256 * MiB, ge=1,
+        description="Bytes of metadata documents a job may hold at once (memory): a document "
+        "counts from its read until its node is checked (consolidated metadata: the whole "
+        "job); beyond, the job stops with an incomplete report.",
+    )
     request_timeout: float = Field(default=30.0, gt=0, description="Seconds per outgoing request.")
     request_retries: int = Field(
         default=2, ge=0, description="Retries of a failed outgoing request."

@@ -44,6 +44,11 @@ class Options:
     #: Findings kept in the report at most (a memory budget): beyond it, findings of a
     #: severity the report already holds are counted (``counts``), not kept. ``None``: all.
     max_findings: int | None = None
+    #: Bytes of metadata documents the walk may hold at once (a memory budget): a document
+    #: counts from its read until the group or array it describes is let go (consolidated
+    #: metadata and documents no node owns: until the walk ends). Beyond it the walk stops
+    #: and the report is incomplete. ``None``: no budget.
+    max_held_bytes: int | None = None
     deadline: float | None = None
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     #: Read the ``labels`` group of every field image of a plate (a field is an image, and an
@@ -87,6 +92,8 @@ class Options:
             raise ValueError("retries must be between 0 and 20")
         if self.max_document_bytes < 1:
             raise ValueError("max_document_bytes must be positive")
+        if self.max_held_bytes is not None and self.max_held_bytes < 1:
+            raise ValueError("max_held_bytes must be positive")
         if self.max_findings is not None and self.max_findings < 1:
             raise ValueError("max_findings must be at least 1")
         if self.sample_wells is not None and self.sample_wells < 1:

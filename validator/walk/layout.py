@@ -28,7 +28,7 @@ from validator.zarrmeta import (
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class Group:
     """A group's metadata as read: where its attributes live and what they are."""
 
@@ -42,7 +42,7 @@ class Group:
     readable: bool = True
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class ArrayDocument:
     """An array's metadata as read: the document, its name and what rules need of it."""
 
@@ -90,6 +90,7 @@ class Layout:
                 self.array_nodes.add(node)
                 add_builtin(B.NODE_TYPE, node, V3_METADATA, "/node_type",
                             "expected a group here, found an array")
+                self.reader.drop(node, V3_METADATA)
                 return Group(node, 3, V3_METADATA, {}, "/attributes", readable=False)
             return self._v3_group(node, doc)
         if probe:
@@ -110,8 +111,11 @@ class Layout:
             add_builtin(B.ZARR_METADATA, node, V2_GROUP, _member(zgroup, "zarr_format"),
                         f"zarr_format must be 2, found {_found(zgroup, 'zarr_format')}")
         readable = not attrs_exist or zattrs is not None
-        return Group(node, 2, V2_ATTRS, zattrs if isinstance(zattrs, dict) else {}, "",
-                     readable=readable)
+        group = Group(node, 2, V2_ATTRS, zattrs if isinstance(zattrs, dict) else {}, "",
+                      readable=readable)
+        self.reader.drop(node, V2_GROUP)  # checked above, not kept
+        self.reader.own(group, node, V2_ATTRS)
+        return group
 
     async def open_node(self, node: str) -> Group | ArrayDocument | None:
         """Read what is at ``node``, a group or an array, where metadata names a node that may
@@ -125,7 +129,9 @@ class Layout:
             return None
         if doc is not None and doc.get("node_type") == "array":
             self.array_nodes.add(node)
-            return ArrayDocument(array_info_v3(node, doc), doc, V3_METADATA)
+            array = ArrayDocument(array_info_v3(node, doc), doc, V3_METADATA)
+            self.reader.own(array, node, V3_METADATA)
+            return array
         return self._v3_group(node, doc)
 
     def _v3_group(self, node: str, doc: Mapping[str, Any] | None) -> Group:
@@ -135,8 +141,10 @@ class Layout:
         attrs = doc.get("attributes", {})
         # No "attributes" member: findings about the (empty) attributes point at the
         # document, not at a member that is not there.
-        return Group(node, 3, V3_METADATA, attrs if isinstance(attrs, dict) else {},
-                     "/attributes" if "attributes" in doc else "")
+        group = Group(node, 3, V3_METADATA, attrs if isinstance(attrs, dict) else {},
+                      "/attributes" if "attributes" in doc else "")
+        self.reader.own(group, node, V3_METADATA)
+        return group
 
     def _check_v3_group(self, node: str, doc: Mapping[str, Any]) -> None:
         add_builtin = self.findings.add_builtin
@@ -155,6 +163,7 @@ class Layout:
         if self.zarr_format == 3:
             doc, _ = await self.reader.read_json(node, V3_METADATA)
             if doc is None or doc.get("node_type") != "array":
+                self.reader.drop(node, V3_METADATA)
                 return None
             found = ArrayDocument(array_info_v3(node, doc), doc, V3_METADATA)
         else:
@@ -163,14 +172,17 @@ class Layout:
                 return None
             found = ArrayDocument(array_info_v2(node, doc), doc, V2_ARRAY)
         self.array_nodes.add(node)
+        self.reader.own(found, node, found.name)
         return found
 
     async def group_exists(self, node: str) -> bool:
         """Whether a Zarr group is at ``node``: one document (.zgroup, or zarr.json)."""
         if self.zarr_format == 3:
             doc, _ = await self.reader.read_json(node, V3_METADATA)
+            self.reader.drop(node, V3_METADATA)
             return doc is not None and doc.get("node_type") == "group"
         doc, _ = await self.reader.read_json(node, V2_GROUP)
+        self.reader.drop(node, V2_GROUP)
         return doc is not None
 
 

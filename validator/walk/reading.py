@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -110,6 +111,11 @@ class Reader:
         #: documents read per node (name -> parsed value), until the node is visited.
         self.keep_documents = False
         self.kept: dict[str, dict[str, Any]] = {}
+        #: Bytes of the documents held now (``Options.max_held_bytes``), and the sizes of those
+        #: read that no group or array owns yet (key -> bytes; see :meth:`own`).
+        self.held = 0
+        self.held_peak = 0
+        self._unowned: dict[str, int] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -130,6 +136,30 @@ class Reader:
             raise BudgetExceeded(f"the limit of {opts.max_documents} documents was reached")
         if opts.max_bytes is not None and self.store.stats.bytes >= opts.max_bytes:
             raise BudgetExceeded(f"the limit of {opts.max_bytes} bytes was reached")
+
+    def _hold(self, key: str, size: int) -> None:
+        """Count a document read as held; stop the walk when the budget is exceeded."""
+        self._unowned[key] = self._unowned.get(key, 0) + size
+        self.held += size
+        self.held_peak = max(self.held_peak, self.held)
+        budget = self.options.max_held_bytes
+        if budget is not None and self.held > budget:
+            raise BudgetExceeded(f"the memory budget of {budget} bytes of documents held at "
+                                 f"once was exceeded ({self.held} bytes)")
+
+    def own(self, owner: object, node: str, *names: str) -> None:
+        """``owner`` (a group or array as read) holds the documents ``names`` of ``node``:
+        they count as held until it is let go (a weak reference says when)."""
+        size = sum(self._unowned.pop(join_node(node, name), 0) for name in names)
+        if size:
+            weakref.finalize(owner, self._release, size)
+
+    def drop(self, node: str, *names: str) -> None:
+        """The documents ``names`` of ``node`` were looked at and let go."""
+        self._release(sum(self._unowned.pop(join_node(node, name), 0) for name in names))
+
+    def _release(self, size: int) -> None:
+        self.held -= size
 
     def cache_root(self, name: str, data: bytes | None) -> None:
         """Keep a root document read while detecting the format, for its first reader."""
@@ -279,6 +309,7 @@ class Reader:
             return None, True
         if len(data) >= LARGE_DOCUMENT:
             self.large[join_node(node, name)] = len(data)
+        self._hold(join_node(node, name), len(data))
         if not node and name == V3_METADATA and self.adopt_v3_copy:
             self.adopt_v3_copy = False
             self._adopt_v3(value)
