@@ -23,6 +23,28 @@ T = TypeVar("T")
 LARGE_DOCUMENT = 64 * 1024
 #: Plates with at least this many wells have their node rules run off the event loop.
 LARGE_PLATE = 1000
+#: A document taken from consolidated metadata has no size of its own (it was parsed with the
+#: whole): it counts as large when it holds at least this many JSON values -- a 64 KiB plate
+#: document holds about 5,000 (a well entry: ~50 bytes, 4 values).
+LARGE_VALUES = 4096
+
+
+def is_large(value: Any, limit: int = LARGE_VALUES) -> bool:
+    """Whether ``value`` holds at least ``limit`` JSON values (objects, arrays, scalars).
+
+    Counts only up to ``limit``: cheap on any document, whatever its size."""
+    count = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        count += 1
+        if count >= limit:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 async def off_loop(check: Callable[..., T], *args: Any) -> T:

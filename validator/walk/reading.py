@@ -33,7 +33,7 @@ from validator.rules import RULES
 from validator.rules import builtin as B
 from validator.stores import Store
 from validator.walk.findings import Findings
-from validator.walk.offload import LARGE_DOCUMENT
+from validator.walk.offload import LARGE_DOCUMENT, is_large
 from validator.zarrmeta import V2_ATTRS, V2_GROUP, V3_METADATA
 
 T = TypeVar("T")
@@ -255,6 +255,10 @@ class Reader:
                     f"the document is not a JSON object (in the consolidated metadata, "
                     f"{copy.source})")
                 return None, True
+            if is_large(copied):
+                # Checked off the event loop like a large fetched document (its bytes were
+                # counted with the whole consolidated metadata: not counted again).
+                self.large[join_node(node, name)] = LARGE_DOCUMENT
             return copied, True
         value, exists = await self._read_json_real(node, name)
         self._compare_copy(node, name, has_copy, copied, value, exists)
