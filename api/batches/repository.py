@@ -8,15 +8,11 @@ A dataset's result is stored once, when its job finishes (the batch summary of
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
 
-T = TypeVar("T")
+from api.sqlite import SqliteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -61,45 +57,11 @@ class BatchItem:
     result: str | None
 
 
-class SqliteBatchRepository:
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+class SqliteBatchRepository(SqliteDatabase):
+    what = "batch"
 
-    async def _run(self, func: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(self._locked, func, *args)
-
-    def _locked(self, func: Callable[..., T], *args: Any) -> T:
-        with self._lock:
-            if self._conn is None:
-                raise RuntimeError("the batch repository is closed")
-            return func(self._conn, *args)
-
-    async def open(self) -> None:
-        def connect() -> sqlite3.Connection:
-            if self.path != ":memory:":
-                Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                   timeout=30.0)
-            try:
-                conn.execute("PRAGMA busy_timeout = 30000")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
-            except BaseException:
-                conn.close()
-                raise
-            return conn
-
-        conn = await asyncio.to_thread(connect)
-        with self._lock:
-            self._conn = conn
-
-    async def close(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            await asyncio.to_thread(conn.close)
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(_SCHEMA)
 
     async def create(self, batch: Batch, urls: Sequence[str]) -> None:
         def insert(conn: sqlite3.Connection) -> None:

@@ -7,16 +7,14 @@ only use the interface.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from api.jobs.models import ErrorType, Job, JobNode, JobProgress, JobStatus
+from api.sqlite import SqliteDatabase
 
 T = TypeVar("T")
 
@@ -192,55 +190,18 @@ INTERRUPTED_MESSAGE = ("interrupted: the service process stopped while the job w
                        "submit it again")
 
 
-class SqliteJobRepository:
+class SqliteJobRepository(SqliteDatabase):
     """:class:`JobRepository` in an SQLite file (WAL mode), used from worker threads.
 
     One connection, serialised by a lock; every call runs in a thread so the event loop never
     waits on the disk. Several processes may share the file (SQLite locks it).
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+    what = "job"
 
-    # -- plumbing ------------------------------------------------------------------------------
-
-    async def _run(self, func: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(self._locked, func, *args)
-
-    def _locked(self, func: Callable[..., T], *args: Any) -> T:
-        with self._lock:
-            if self._conn is None:
-                raise RuntimeError("the job repository is closed")
-            return func(self._conn, *args)
-
-    async def open(self) -> None:
-        def connect() -> sqlite3.Connection:
-            if self.path != ":memory:":
-                Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                   timeout=30.0)
-            try:
-                conn.execute("PRAGMA busy_timeout = 30000")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.executescript(_SCHEMA)
-                _add_columns(conn)
-            except BaseException:
-                conn.close()
-                raise
-            return conn
-
-        conn = await asyncio.to_thread(connect)
-        with self._lock:
-            self._conn = conn
-
-    async def close(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            await asyncio.to_thread(conn.close)
+    def prepare(self, conn: sqlite3.Connection) -> None:
+        conn.executescript(_SCHEMA)
+        _add_columns(conn)
 
     async def ping(self) -> None:
         await self._run(lambda c: c.execute("SELECT 1").fetchone())
