@@ -37,14 +37,16 @@ EXIT_ERROR = 2
 EXIT_INCOMPLETE = EXIT_ERROR
 
 
-class _Parser(argparse.ArgumentParser):
+class ExitCodeParser(argparse.ArgumentParser):
+    """argparse that exits with the CLI's "could not validate" status (2) on a usage error."""
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ExitCodeParser(
         prog="ome-zarr-validate",
         description=f"Validate an OME-Zarr (OME-NGFF {' / '.join(ngff.ids())}) dataset and "
         "report every violation.",

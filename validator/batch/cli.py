@@ -41,16 +41,11 @@ SHARED_OPTIONS = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from validator.cli import ExitCodeParser
     from validator.cli import build_parser as single_parser
 
-    parser = _Parser(
+    parser = ExitCodeParser(
         prog="ome-zarr-validate batch",
         description="Validate many OME-Zarr datasets; one JSON line per dataset as each "
         "finishes, a CSV summary and a table by verdict and by rule. (A local directory "
