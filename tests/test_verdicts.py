@@ -310,7 +310,7 @@ def _assert_modes_agree(root: Path, walked: Report) -> None:
 # -- a plain metadata walk imports only what it needs ---------------------------------------------
 
 
-def test_a_plain_walk_imports_no_service_ome_xml_zarr_or_python_jsonschema(
+def test_a_plain_walk_imports_no_service_ome_xml_zarr_aiohttp_or_python_jsonschema(
         small_plate: PlateInfo, serve_directory: Callable[..., DataServer]) -> None:
     server = serve_directory(small_plate.root.parent)
     code = (
@@ -319,7 +319,7 @@ def test_a_plain_walk_imports_no_service_ome_xml_zarr_or_python_jsonschema(
         f"code = run([{server.url_for(small_plate.root.name)!r}, '--no-progress', "
         "'--format', 'json'])\n"
         "heavy = {'fastapi', 'starlette', 'uvicorn', 'api', 'xmlschema', 'zarr', 'jsonschema',"
-        " 'numpy', 'fsspec'}\n"
+        " 'numpy', 'fsspec', 'aiohttp', 'yarl', 'multidict'}\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -4,9 +4,11 @@ A store answers ``await store.get(key)`` with the bytes of the object at ``key``
 the dataset root), ``None`` when there is no such object, or raises
 :class:`~validator.errors.FetchError` when it could not tell. Stores never list directories.
 
-* :class:`HttpStore` — http/https through aiohttp directly (not fsspec's HTTP filesystem): it
-  needs to stream with a size cap, follow redirects one hop at a time so the network policy
-  can vet each, honour Retry-After, and connect only to vetted addresses.
+* :class:`HttpStore` — http/https, not through fsspec's HTTP filesystem: it needs to stop at a
+  size cap, follow redirects one hop at a time so the network policy can vet each, honour
+  Retry-After, and connect only to vetted addresses. Its requests go through the lean client
+  of :mod:`validator.httpwire`, or aiohttp (:mod:`validator.httpaio`) when a policy or a proxy
+  is involved.
 * :class:`FsspecStore` — any fsspec filesystem (s3, gcs, file, memory, ...), async ones
   natively, sync ones in a worker thread. Reads ask for one byte more than the cap so a
   remote object store enforces the cap server-side.
@@ -16,7 +18,6 @@ the dataset root), ``None`` when there is no such object, or raises
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import os
 import random
@@ -34,6 +35,8 @@ from validator.options import Options
 if TYPE_CHECKING:  # imported when an http(s) store is made: ~0.1 s of start-up otherwise
     import aiohttp
     import aiohttp.abc
+
+    from validator.httpwire import Progress, Reply
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -75,6 +78,18 @@ class NetworkPolicy(Protocol):
         ...
 
 
+class Transport(Protocol):
+    """What carries an :class:`HttpStore`'s GETs: :class:`validator.httpwire.WirePool` or
+    :class:`validator.httpaio.AiohttpTransport`. Connection failures and broken HTTP raise
+    :class:`~validator.httpwire.WireError`; a body over ``cap``
+    :class:`~validator.httpwire.BodyTooLarge`."""
+
+    async def get(self, url: str, headers: Mapping[str, str] | None = None, *, cap: int,
+                  truncate: bool = False, progress: Progress | None = None) -> Reply: ...
+
+    async def close(self) -> None: ...
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -109,7 +124,13 @@ def _env_matters() -> bool:
 
 
 class HttpStore:
-    """Read objects below an http(s) base URL with aiohttp."""
+    """Read objects below an http(s) base URL.
+
+    The requests go through the lean HTTP/1.1 client of :mod:`validator.httpwire`, or through
+    aiohttp (:mod:`validator.httpaio`) when a network policy must vet every address or the
+    environment names a proxy or a netrc file. Retries, redirects (one vetted hop at a
+    time), ``Retry-After``, size caps and messages are this class's, whichever carries them.
+    """
 
     #: ``get(key, max_bytes=...)`` overrides the size cap (for consolidated metadata).
     accepts_max_bytes = True
@@ -135,39 +156,33 @@ class HttpStore:
         self.policy = policy
         self.stats = StoreStats()
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        self._session: aiohttp.ClientSession | None = None
+        self._transport: Transport | None = None
         self._paused_until = 0.0  # monotonic time before which no request is sent
 
     def url(self, key: str) -> str:
         return self.base_url + key + (f"?{self.query}" if self.query else "")
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            import aiohttp
+    def _client(self) -> Transport:
+        if self._transport is None:
+            trust_env = self.policy is None and _env_matters()
+            if self.policy is None and not trust_env:
+                from validator.httpwire import WirePool
 
-            resolver = self.policy.resolver() if self.policy is not None else None
-            connector = aiohttp.TCPConnector(
-                limit=self.options.concurrency,
-                limit_per_host=self.options.concurrency,
-                ttl_dns_cache=300,
-                resolver=resolver,
-            )
-            timeout = aiohttp.ClientTimeout(
-                total=None, connect=self.options.timeout, sock_read=self.options.timeout
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=timeout,
-                headers=self._headers,
-                auto_decompress=True,
-                trust_env=self.policy is None and _env_matters(),
-            )
-        return self._session
+                self._transport = WirePool(limit=self.options.concurrency,
+                                           headers=self._headers)
+            else:
+                from validator.httpaio import AiohttpTransport
+
+                self._transport = AiohttpTransport(
+                    limit=self.options.concurrency, timeout=self.options.timeout,
+                    headers=self._headers, trust_env=trust_env,
+                    resolver=self.policy.resolver() if self.policy is not None else None)
+        return self._transport
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._transport is not None:
+            await self._transport.close()
+            self._transport = None
 
     async def get(self, key: str, max_bytes: int | None = None) -> bytes | None:
         cap = self.options.max_document_bytes if max_bytes is None else max_bytes
@@ -186,19 +201,23 @@ class HttpStore:
 
     async def _fetch(self, url: str, cap: int,
                      byte_range: str | None) -> tuple[bytes, int] | None:
+        from validator.httpwire import Progress, WireError
+
         attempt = 0
         while True:
             # A Retry-After pauses every request to this server, not only the one it answered.
-            pause = self._paused_until - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            progress = _Progress()
-            shared = (contextlib.nullcontext() if self.host_limits is None
-                      else self.host_limits.slot(url))
+            if self._paused_until:
+                pause = self._paused_until - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+            progress = Progress()
             try:
-                # The wait for a shared host slot is not part of the request's timeout.
-                async with shared:
+                if self.host_limits is None:
                     # asyncio.timeout, not wait_for: no extra task per request.
+                    async with asyncio.timeout(self.options.timeout):
+                        return await self._get_once(url, cap, byte_range, progress)
+                # The wait for a shared host slot is not part of the request's timeout.
+                async with self.host_limits.slot(url):
                     async with asyncio.timeout(self.options.timeout):
                         return await self._get_once(url, cap, byte_range, progress)
             except _Retry as retry:
@@ -223,7 +242,7 @@ class HttpStore:
                     ) from None
                 attempt += 1
                 await asyncio.sleep(_backoff(attempt))
-            except _client_error() as exc:
+            except WireError as exc:
                 if progress.received:
                     # A reset or a short body after the first byte: deterministic corruption
                     # (a truncated object, a broken proxy), not a transient; no retry.
@@ -235,8 +254,10 @@ class HttpStore:
                 await asyncio.sleep(_backoff(attempt))
 
     async def _get_once(self, url: str, cap: int, byte_range: str | None,
-                        progress: _Progress) -> tuple[bytes, int] | None:
-        session = self._client()
+                        progress: Progress) -> tuple[bytes, int] | None:
+        from validator.httpwire import BodyTooLarge
+
+        transport = self._client()
         # Ranges count bytes of the stored object: no content coding in between.
         headers = None if byte_range is None else {"Range": byte_range,
                                                    "Accept-Encoding": "identity"}
@@ -244,75 +265,60 @@ class HttpStore:
             if self.policy is not None:
                 self.policy.check_url(url)
             self.stats.requests += 1
-            async with session.get(url, allow_redirects=False, headers=headers) as response:
-                if response.status in (301, 302, 303, 307, 308):
-                    location = response.headers.get("Location")
-                    if not location:
-                        raise FetchError(f"redirect without Location from {url}")
-                    url = urljoin(url, location)
-                    continue
-                if response.status in (404, 410):
-                    return None
-                if response.status in (401, 403):
-                    # Object stores answer 403 for a missing key when listing is not allowed.
-                    raise FetchError(f"HTTP {response.status} (access denied) for {url}")
-                if response.status in RETRY_STATUSES:
-                    self.stats.throttled += response.status in (429, 503)
-                    raise _Retry(
-                        f"HTTP {response.status}", _retry_after(response.headers.get("Retry-After"))
-                    )
-                if response.status == 206 and byte_range is not None:
-                    data = await self._read_capped(response, url, cap, progress)
-                    return data, _range_total(response.headers.get("Content-Range"), url)
-                if response.status != 200:
-                    raise FetchError(f"HTTP {response.status} for {url}")
-                data = await self._read_capped(response, url, cap, progress)
-                return data, len(data)
+            try:
+                reply = await transport.get(url, headers, cap=cap, progress=progress)
+            except BodyTooLarge as exc:
+                raise DocumentTooLarge(
+                    f"{url} is larger than the limit of {cap} bytes" if exc.declared is None
+                    else f"{url} is {exc.declared} bytes; the limit is {cap}") from None
+            status = reply.status
+            if status in (301, 302, 303, 307, 308):
+                location = reply.header("Location")
+                if not location:
+                    raise FetchError(f"redirect without Location from {url}")
+                url = urljoin(url, location)
+                continue
+            if status in (404, 410):
+                return None
+            if status in (401, 403):
+                # Object stores answer 403 for a missing key when listing is not allowed.
+                raise FetchError(f"HTTP {status} (access denied) for {url}")
+            if status in RETRY_STATUSES:
+                self.stats.throttled += status in (429, 503)
+                raise _Retry(f"HTTP {status}", _retry_after(reply.header("Retry-After")))
+            self.stats.bytes += len(reply.body)
+            if status == 206 and byte_range is not None:
+                return reply.body, _range_total(reply.header("Content-Range"), url)
+            if status != 200:
+                raise FetchError(f"HTTP {status} for {url}")
+            return reply.body, len(reply.body)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
     async def peek(self) -> Peek:
         """GET the target URL itself (as given, without the trailing slash): its status, media
         type and first bytes. Redirects are followed one hop at a time, vetted like reads."""
+        from validator.httpwire import WireError
+
         url = self.base_url.rstrip("/")
-        session = self._client()
+        transport = self._client()
         async with asyncio.timeout(self.options.timeout):
             for _hop in range(MAX_REDIRECTS + 1):
                 if self.policy is not None:
                     self.policy.check_url(url)
                 self.stats.requests += 1
-                async with session.get(url, allow_redirects=False) as response:
-                    location = response.headers.get("Location")
-                    if response.status in (301, 302, 303, 307, 308) and location:
-                        url = urljoin(url, location)
-                        continue
-                    head = b""
-                    if response.status == 200:
-                        head = await response.content.read(PEEK_BYTES)
-                        self.stats.bytes += len(head)
-                    return Peek(url, response.status, "file" if response.status == 200 else "",
-                                response.headers.get("Content-Type", ""), head,
-                                response.content_length)
+                try:
+                    reply = await transport.get(url, cap=PEEK_BYTES, truncate=True)
+                except WireError as exc:
+                    raise FetchError(f"could not read {url}: {exc}") from None
+                location = reply.header("Location")
+                if reply.status in (301, 302, 303, 307, 308) and location:
+                    url = urljoin(url, location)
+                    continue
+                self.stats.bytes += len(reply.body)
+                return Peek(url, reply.status, "file" if reply.status == 200 else "",
+                            reply.header("Content-Type") or "", reply.body,
+                            reply.content_length)
         raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
-
-    async def _read_capped(self, response: aiohttp.ClientResponse, url: str, cap: int,
-                           progress: _Progress) -> bytes:
-        declared = response.content_length
-        chunks: list[bytes] = []
-        size = 0
-        if (declared is not None and "Content-Encoding" not in response.headers
-                and declared > cap):
-            raise DocumentTooLarge(f"{url} is {declared} bytes; the limit is {cap}")
-        # Count what arrives after decompression: a lying Content-Length or a gzip bomb
-        # stops at the cap, not at the end of the stream. The count also tells a failure
-        # before the first byte (worth a retry) from one after it (not).
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            progress.received = size
-            self.stats.bytes += len(chunk)
-            if size > cap:
-                raise DocumentTooLarge(f"{url} is larger than the limit of {cap} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _range_total(content_range: str | None, url: str) -> int:
@@ -353,19 +359,6 @@ async def peek(store: Store) -> Peek | None:
     except (FetchError, OSError, TimeoutError):
         return None
     return result
-
-
-@dataclass(slots=True)
-class _Progress:
-    """Bytes of the body received so far in one try (0: nothing yet, a retry may help)."""
-
-    received: int = 0
-
-
-def _client_error() -> type[Exception]:
-    import aiohttp
-
-    return aiohttp.ClientError
 
 
 class _Retry(Exception):
