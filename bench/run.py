@@ -46,6 +46,7 @@ from typing import Any
 from bench import cpu
 from bench.harness import (
     CACHE,
+    HTTP_IMPORTS,
     PlateSpec,
     Run,
     Server,
@@ -54,6 +55,7 @@ from bench.harness import (
     ome_zarr_models,
     ours,
     plate,
+    precompile,
     run_child,
     startup_seconds,
     version_seconds,
@@ -305,8 +307,7 @@ class Bench:
     def startup_(self) -> None:
         seconds = version_seconds()
         http = self.startup()
-        out = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                              "import validator.cli, validator.stores, aiohttp"],
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", HTTP_IMPORTS],
                              capture_output=True, text=True).stderr
         cumulative: dict[str, int] = {}
         for line in out.splitlines():
@@ -318,8 +319,8 @@ class Bench:
         heavy = sorted(((us, name) for name, us in cumulative.items()
                         if ("." not in name and name not in ("validator",) and us > 5000)
                         or name.startswith("validator.")), reverse=True)[:14]
-        print(f"\n## startup: `ome-zarr-validate --version` {seconds:.3f} s, with aiohttp "
-              f"(imported by the first http(s) fetch) {http:.3f} s (best of 5); "
+        print(f"\n## startup: `ome-zarr-validate --version` {seconds:.3f} s, with the HTTP "
+              f"client (imported by the first http(s) fetch) {http:.3f} s (best of 5); "
               f"`import validator.cli` {total / 1e6:.3f} s cumulative under -X importtime\n")
         print(_table([[name, f"{us / 1000:.1f}"] for us, name in heavy],
                      ("import (cumulative, under -X importtime)", "ms")))
@@ -450,6 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [s for s in wanted if s not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    precompile()
     bench = Bench(args)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"# ome-zarr-validator benchmarks, {datetime.date.today()}\n{machine()}\n"

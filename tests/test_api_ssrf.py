@@ -208,7 +208,7 @@ def test_private_and_unresolvable_names_are_refused_alike(
 
 def test_dns_rebinding_between_vetting_and_connecting(net: Net, client: httpx.Client) -> None:
     """The pre-flight lookup says public, the connection-time lookup says loopback: the
-    resolver aiohttp connects through vets its own answer, so nothing is connected to."""
+    lookup the HTTP client connects through vets its own answer, so nothing is connected to."""
     url = f"http://rebinding-later.test:{net.L4}/data.zarr"
     response = client.post("/v1/validate", json={"url": url})
     problem = is_problem(response, 422)

@@ -250,19 +250,21 @@ def test_request_targets_are_encoded_like_a_browser_would(url: str, target: str,
     assert (got, shown) == (target, host)
 
 
-def test_the_store_keeps_aiohttp_for_proxies_and_policies(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_the_store_uses_aiohttp_only_behind_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     from validator.httpaio import AiohttpTransport
     from validator.netsafe import SafeNetworkPolicy
 
-    monkeypatch.delenv("HTTP_PROXY", raising=False)
-    monkeypatch.delenv("http_proxy", raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NETRC", "/nonexistent/netrc")
     assert isinstance(HttpStore("http://h/x", Options())._client(), WirePool)
     policed = HttpStore("http://h/x", Options(), policy=SafeNetworkPolicy())
-    assert isinstance(policed._client(), AiohttpTransport)
+    assert isinstance(policed._client(), WirePool)
     monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
     assert isinstance(HttpStore("http://h/x", Options())._client(), AiohttpTransport)
+    # A policy never goes through a proxy: the addresses it vets are the ones connected to.
+    policed = HttpStore("http://h/x", Options(), policy=SafeNetworkPolicy())
+    assert isinstance(policed._client(), WirePool)
 
 
 def test_progress_counts_the_body(raw_server: Callable[..., RawServer]) -> None:

@@ -1,4 +1,4 @@
-"""validator.netsafe: the SSRF policy on its own, and wired into aiohttp through HttpStore.
+"""validator.netsafe: the SSRF policy on its own, and wired into the HTTP client through HttpStore.
 
 No test here asks a real DNS server or connects anywhere but loopback: names are answered by
 stub resolvers, and an egress guard blocks (and records) any other connection.
@@ -331,7 +331,7 @@ def test_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert policy.allowed_ports == {443}
 
 
-# -- wired into aiohttp ------------------------------------------------------------------------
+# -- wired into the HTTP client through HttpStore ------------------------------------------
 
 
 @pytest.fixture
@@ -349,7 +349,7 @@ def data(tmp_path: Path) -> Iterator[DataServer]:
 
 
 async def test_the_resolver_connects_to_the_vetted_address(data: DataServer) -> None:
-    """``data.test`` exists only in the stub: the fetch works only if aiohttp connects to the
+    """``data.test`` exists only in the stub: the fetch works only if the client connects to the
     address our resolver returned."""
     policy = SafeNetworkPolicy(allowed_hosts=[f"data.test:{data.port}"],
                                resolve=resolver_for({"data.test": ["127.0.0.1"]}))

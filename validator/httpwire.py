@@ -7,21 +7,22 @@ per request, several times what this does. Here a request is one ``transport.wri
 kept-alive connection and the response is parsed in C by ``httptools`` (llhttp, the parser
 uvicorn uses) as it arrives, straight into a :class:`Reply`.
 
-It does only what the store needs, and refuses the rest to aiohttp (see
-:func:`validator.stores.HttpStore`): plain GETs, no proxies, no redirects (the store follows
-them one hop at a time), no cookies, gzip/deflate decoded with a cap on the decoded size.
-The service's network policy (SSRF defence: vetted addresses) is wired into aiohttp's
-resolver, so a policed store keeps aiohttp.
+It does only what the store needs (see :class:`validator.stores.HttpStore`): plain GETs, no
+redirects (the store follows them one hop at a time, vetting each), no cookies, gzip/deflate
+decoded with a cap on the decoded size. With a network policy (the service's SSRF defence) it
+connects only to the addresses the policy's lookup vetted. Proxies and netrc credentials are
+left to aiohttp.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
 import socket
 import ssl
 import zlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -43,6 +44,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _SAFE_QUERY = _SAFE_PATH + "?"
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+#: ``await lookup(host, port)``: the addresses to connect to (a network policy's, vetted).
+Lookup = Callable[[str, int], Awaitable[Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address]]]
 
 
 class WireError(OSError):
@@ -321,7 +326,10 @@ class WirePool:
     Each host name is looked up once (the walk talks to one or two hosts); connections are
     made on demand and kept for the next request to the same host."""
 
-    def __init__(self, *, limit: int, headers: Mapping[str, str]) -> None:
+    def __init__(self, *, limit: int, headers: Mapping[str, str],
+                 lookup: Lookup | None = None) -> None:
+        #: The network policy's lookup (vetted addresses only), else the system's resolver.
+        self._vetted = lookup
         self._slots = asyncio.Semaphore(limit)
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._all: set[_Connection] = set()
@@ -409,8 +417,12 @@ class WirePool:
         self._addresses[key] = found
         return found
 
-    @staticmethod
-    async def _lookup(host: str, port: int) -> list[Any]:
+    async def _lookup(self, host: str, port: int) -> list[Any]:
+        if self._vetted is not None:
+            # Connect to exactly the addresses the policy vetted: no second lookup for a
+            # rebinding DNS server to answer differently. Refusals (FetchRefused) go through.
+            return [(socket.AF_INET if ip.version == 4 else socket.AF_INET6, (str(ip), port))
+                    for ip in await self._vetted(host, port)]
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)

@@ -9,11 +9,13 @@ The service (always) and the library or CLI (on request) pass a :class:`SafeNetw
   8443, malformed or ambiguous hosts (non-ASCII, ``%``-escapes, zone ids) and numeric hosts that
   are not a canonical dotted quad (``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``127.1`` -- the
   forms ``inet_aton`` would turn into 127.0.0.1), and vets IP literals at once.
-* :meth:`SafeNetworkPolicy.resolver` -- an aiohttp resolver. aiohttp asks it for the addresses of
-  every host name it connects to and connects to exactly what it returns, so the name is resolved
-  once, every address is vetted (one bad address refuses the whole name: a name answering a
-  public and a private address is refused), and there is no second lookup for an attacker's DNS
-  to answer differently (no DNS rebinding).
+* :meth:`SafeNetworkPolicy.lookup` -- the addresses of a host name, every one vetted. The HTTP
+  client of ``HttpStore`` (:mod:`validator.httpwire`) asks it for the addresses of every host
+  it connects to and connects to exactly what it returns, so the name is resolved once, every
+  address is vetted (one bad address refuses the whole name: a name answering a public and a
+  private address is refused), and there is no second lookup for an attacker's DNS to answer
+  differently (no DNS rebinding). :meth:`SafeNetworkPolicy.resolver` offers the same as an
+  aiohttp resolver, for code that fetches with aiohttp.
 
 Addresses refused: loopback, private (RFC 1918, ULA), link-local (incl. 169.254.169.254, the
 cloud metadata endpoint), CGNAT 100.64.0.0/10, multicast, reserved, unspecified, anything else

@@ -7,8 +7,7 @@ the dataset root), ``None`` when there is no such object, or raises
 * :class:`HttpStore` — http/https, not through fsspec's HTTP filesystem: it needs to stop at a
   size cap, follow redirects one hop at a time so the network policy can vet each, honour
   Retry-After, and connect only to vetted addresses. Its requests go through the lean client
-  of :mod:`validator.httpwire`, or aiohttp (:mod:`validator.httpaio`) when a policy or a proxy
-  is involved.
+  of :mod:`validator.httpwire`, or aiohttp (:mod:`validator.httpaio`) behind a proxy.
 * :class:`FsspecStore` — any fsspec filesystem (s3, gcs, file, memory, ...), async ones
   natively, sync ones in a worker thread. Reads ask for one byte more than the cap so a
   remote object store enforces the cap server-side.
@@ -23,7 +22,7 @@ import os
 import random
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
@@ -32,9 +31,8 @@ from validator.errors import CouldNotValidate, DocumentTooLarge, FetchError, Fet
 from validator.hostlimit import HostLimits
 from validator.options import Options
 
-if TYPE_CHECKING:  # imported when an http(s) store is made: ~0.1 s of start-up otherwise
-    import aiohttp
-    import aiohttp.abc
+if TYPE_CHECKING:
+    from ipaddress import IPv4Address, IPv6Address
 
     from validator.httpwire import Progress, Reply
 
@@ -73,8 +71,9 @@ class NetworkPolicy(Protocol):
         """Raise :class:`FetchRefused` when ``url`` must not be fetched."""
         ...
 
-    def resolver(self) -> aiohttp.abc.AbstractResolver | None:
-        """A resolver that only returns vetted addresses, or ``None`` for the default."""
+    async def lookup(self, host: str, port: int) -> Sequence[IPv4Address | IPv6Address]:
+        """The addresses of ``host`` a request may connect to, all vetted; raise
+        :class:`FetchRefused` when the host must not be fetched from."""
         ...
 
 
@@ -126,10 +125,11 @@ def _env_matters() -> bool:
 class HttpStore:
     """Read objects below an http(s) base URL.
 
-    The requests go through the lean HTTP/1.1 client of :mod:`validator.httpwire`, or through
-    aiohttp (:mod:`validator.httpaio`) when a network policy must vet every address or the
-    environment names a proxy or a netrc file. Retries, redirects (one vetted hop at a
-    time), ``Retry-After``, size caps and messages are this class's, whichever carries them.
+    The requests go through the lean HTTP/1.1 client of :mod:`validator.httpwire` (connecting
+    only to addresses a network policy vetted, when there is one), or through aiohttp
+    (:mod:`validator.httpaio`) when the environment names a proxy or a netrc file. Retries,
+    redirects (one vetted hop at a time), ``Retry-After``, size caps and messages are this
+    class's, whichever carries them.
     """
 
     #: ``get(key, max_bytes=...)`` overrides the size cap (for consolidated metadata).
@@ -164,19 +164,19 @@ class HttpStore:
 
     def _client(self) -> Transport:
         if self._transport is None:
-            trust_env = self.policy is None and _env_matters()
-            if self.policy is None and not trust_env:
-                from validator.httpwire import WirePool
-
-                self._transport = WirePool(limit=self.options.concurrency,
-                                           headers=self._headers)
-            else:
+            if self.policy is None and _env_matters():
+                # A proxy or netrc credentials in the environment: aiohttp knows them.
                 from validator.httpaio import AiohttpTransport
 
                 self._transport = AiohttpTransport(
                     limit=self.options.concurrency, timeout=self.options.timeout,
-                    headers=self._headers, trust_env=trust_env,
-                    resolver=self.policy.resolver() if self.policy is not None else None)
+                    headers=self._headers, trust_env=True, resolver=None)
+            else:
+                from validator.httpwire import WirePool
+
+                self._transport = WirePool(
+                    limit=self.options.concurrency, headers=self._headers,
+                    lookup=self.policy.lookup if self.policy is not None else None)
         return self._transport
 
     async def close(self) -> None:
