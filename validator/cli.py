@@ -9,7 +9,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TextIO
 from validator import __version__
 from validator import versions as ngff
 from validator.document import validate_document
-from validator.engine import aiter_validate, avalidate
+from validator.engine import aiter_validate, avalidate, run_report
 from validator.errors import CouldNotValidate
 from validator.model import Finding, Report, Severity
 from validator.options import DEFAULT_CONCURRENCY, MiB, Options
@@ -225,9 +225,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         progress = ProgressLine(sys.stderr)
     try:
         if progress is None:
-            report = asyncio.run(avalidate(target, options=options, policy=policy))
+            report = run_report(avalidate(target, options=options, policy=policy))
         else:
-            report = asyncio.run(_stream(target, options, progress, policy))
+            report = run_report(_stream(target, options, progress, policy))
     finally:
         if progress is not None:
             progress.clear()
@@ -299,12 +299,31 @@ def _could_not_validate(argv: Sequence[str] | None, reason: str) -> int:
     return EXIT_ERROR
 
 
+def _tune_gc() -> None:
+    """Make the cyclic garbage collector cheaper for this one-shot process.
+
+    A walk allocates containers by the ten thousand (parsed documents, tasks, findings) that
+    mostly live on, and the default collector (a collection every 700 net allocations, the
+    oldest generation now and then) kept traversing them and the hundred thousand objects
+    of the imports: about 15 % of a plate walk's CPU (0.17 s of 1.3 s, measured with
+    gc.callbacks), down to 0.03 s so. What the imports made is frozen (never garbage: the
+    rules, schemas and modules), and young objects are collected every 50,000 net
+    allocations instead (a few MB of container objects at most: the walk's garbage is freed
+    by reference counting, not by the collector; no memory budget counts on the collector
+    -- the CLI sets none). Only here, in the process's entry point: a library or a service
+    keeps its own settings."""
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(50_000, older, oldest)
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["batch"]:  # the subcommand; a directory named batch is ./batch
         from validator.batch.cli import main as batch_main
 
         batch_main(arguments[1:])
+    _tune_gc()
     try:
         code = run(argv)
     except CouldNotValidate as exc:

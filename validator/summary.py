@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from validator.model import Finding, Severity, natural_key
+from validator.model import Finding, Severity, finding_sort_key, natural_key
 
 #: Nodes named per rule before "and N more".
 FIRST_NODES = 5
@@ -64,8 +64,9 @@ def summarize(findings: Iterable[Finding]) -> list[RuleGroup]:
     for finding in findings:
         groups.setdefault((finding.rule, finding.severity), []).append(finding)
     out = []
+    sort_key = finding_sort_key()  # one memo for every group: they share nodes and pointers
     for (rule, severity), members in groups.items():
-        members.sort(key=Finding.sort_key)
+        members.sort(key=sort_key)
         nodes = tuple(dict.fromkeys(f.node for f in members))
         first = members[0]
         out.append(RuleGroup(rule, severity, len(members), nodes, first.message, first.spec))

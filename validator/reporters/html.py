@@ -12,7 +12,7 @@ from html import escape
 from typing import ClassVar
 
 from validator import provenance
-from validator.model import Finding, Report, Severity
+from validator.model import Finding, Report, Severity, finding_sort_key
 from validator.reporters.base import Reporter
 from validator.summary import summarize
 
@@ -160,7 +160,7 @@ def _findings(report: Report) -> str:
     if not report.findings:
         return "<p>No findings.</p>"
     by_node: dict[str, list[Finding]] = {}
-    for finding in sorted(report.findings, key=Finding.sort_key):
+    for finding in sorted(report.findings, key=finding_sort_key()):
         by_node.setdefault(finding.node, []).append(finding)
     groups = list(by_node.items())
     open_failing = len(groups) <= OPEN_LIMIT

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from itertools import groupby
 
-from validator.model import Finding, Report, Severity
+from validator.model import Finding, Report, Severity, finding_sort_key
 from validator.reporters.base import Reporter
 from validator.summary import plural, summarize
 
@@ -155,7 +155,7 @@ class TextReporter(Reporter):
 
     def by_node(self, findings: list[Finding]) -> list[str]:
         lines: list[str] = []
-        ordered = sorted(findings, key=Finding.sort_key)
+        ordered = sorted(findings, key=finding_sort_key())
         for node, members in groupby(ordered, key=lambda f: f.node):
             lines.append(self.styled(node or "/", "bold"))
             for f in sorted(members, key=lambda f: _RANK[f.severity]):

@@ -7,7 +7,6 @@ where a parent's metadata names it. Directories are never listed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from validator.model import pointer
 from validator.rules import ArrayInfo
 from validator.rules import builtin as B
 from validator.walk.findings import Findings
-from validator.walk.reading import Reader
+from validator.walk.reading import Reader, gather_pair
 from validator.zarrmeta import (
     V2_ARRAY,
     V2_ATTRS,
@@ -99,7 +98,7 @@ class Layout:
                 return None
             zgroup, group_exists = await read_json(node, V2_GROUP)
         else:
-            (zgroup, group_exists), (zattrs, attrs_exist) = await asyncio.gather(
+            (zgroup, group_exists), (zattrs, attrs_exist) = await gather_pair(
                 read_json(node, V2_GROUP), read_json(node, V2_ATTRS)
             )
         if not group_exists and not attrs_exist:

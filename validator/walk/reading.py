@@ -57,6 +57,11 @@ async def gather_bounded(
     items: Sequence[T], func: Callable[[T], Awaitable[R]], limit: int
 ) -> list[R]:
     """``[await func(i) for i in items]``, at most ``limit`` at a time, results in order."""
+    if len(items) <= 1 or limit <= 1:
+        # Nothing to run side by side: awaited here, without a task group and a task per
+        # worker (a well with one field, an image with one level). An exception propagates
+        # as it is, as the first leaf of the group would.
+        return [await func(item) for item in items]
     results: list[Any] = [None] * len(items)
     iterator = iter(enumerate(items))
 
@@ -73,6 +78,40 @@ async def gather_bounded(
         # above all -- not a group of them: the first one stands for all.
         raise _first_leaf(group_error) from None
     return results
+
+
+A = TypeVar("A")
+B_ = TypeVar("B_")
+
+
+async def gather_pair(first: Awaitable[A], second: Awaitable[B_]) -> tuple[A, B_]:
+    """``asyncio.gather(first, second)`` for two awaitables, at half the cost: ``second`` runs
+    in a task of its own, ``first`` in the caller's (one task instead of two, and no gather
+    future), started in the same order. When ``first`` raises (or the caller is cancelled),
+    ``second`` is cancelled rather than left running unobserved; when ``second`` raises, the
+    exception is raised once ``first`` is done (gather raised it at once, leaving ``first``
+    running: it ran to its end either way)."""
+    task = asyncio.ensure_future(second)
+    try:
+        result = await first
+    except BaseException:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()  # retrieved (the first error stands): never "never retrieved"
+        raise
+    return result, await task
+
+
+#: The root documents that may hold a whole hierarchy's consolidated metadata.
+_CONSOLIDATED_DOCUMENTS = frozenset({V3_METADATA, V2_CONSOLIDATED})
+
+
+class _Owned(weakref.ref[Any]):
+    """A weak reference to the owner of held documents, and how many bytes they are."""
+
+    __slots__ = ("size",)
+    size: int
 
 
 def _first_leaf(error: BaseException) -> BaseException:
@@ -116,6 +155,9 @@ class Reader:
         self.held = 0
         self.held_peak = 0
         self._unowned: dict[str, int] = {}
+        #: The weak references to the owners of held documents (id -> reference), kept alive
+        #: until their owner goes (see :meth:`own`).
+        self._owners: dict[int, _Owned] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------
 
@@ -150,16 +192,26 @@ class Reader:
     def own(self, owner: object, node: str, *names: str) -> None:
         """``owner`` (a group or array as read) holds the documents ``names`` of ``node``:
         they count as held until it is let go (a weak reference says when)."""
-        size = sum(self._unowned.pop(join_node(node, name), 0) for name in names)
+        unowned = self._unowned
+        if len(names) == 1:
+            size = unowned.pop(join_node(node, names[0]), 0)
+        else:
+            size = sum(unowned.pop(join_node(node, name), 0) for name in names)
         if size:
-            weakref.finalize(owner, self._release, size)
+            # A weak reference with a callback, not weakref.finalize: one per group and array
+            # read, and finalize's registry and atexit bookkeeping cost three times as much.
+            # The reference itself must outlive its owner for the callback to run: kept here.
+            ref = _Owned(owner, self._owner_gone)
+            ref.size = size
+            self._owners[id(ref)] = ref
+
+    def _owner_gone(self, ref: _Owned) -> None:
+        del self._owners[id(ref)]
+        self.held -= ref.size
 
     def drop(self, node: str, *names: str) -> None:
         """The documents ``names`` of ``node`` were looked at and let go."""
-        self._release(sum(self._unowned.pop(join_node(node, name), 0) for name in names))
-
-    def _release(self, size: int) -> None:
-        self.held -= size
+        self.held -= sum(self._unowned.pop(join_node(node, name), 0) for name in names)
 
     def cache_root(self, name: str, data: bytes | None) -> None:
         """Keep a root document read while detecting the format, for its first reader."""
@@ -174,28 +226,35 @@ class Reader:
 
         Raises FetchError when it could not be read, BudgetExceeded when a budget ran out.
         """
-        key = join_node(node, name)
-        if key in self._root_cache:
+        return await self._fetch(join_node(node, name), node, name)
+
+    async def _fetch(self, key: str, node: str, name: str) -> bytes | None:
+        """:meth:`fetch` of ``key`` (``join_node(node, name)``, which the caller has)."""
+        root_cache = self._root_cache
+        if root_cache and key in root_cache:
             # Read once while detecting the format at the root; counted here, once.
-            data = self._root_cache.pop(key)
+            data = root_cache.pop(key)
             self.known += 1
             self.documents += data is not None
             return data
         self._check_budget()
         self.known += 1
-        # The documents that may hold a whole hierarchy's consolidated metadata get a larger cap.
-        cap = None
-        if not node and name in (V3_METADATA, V2_CONSOLIDATED):
-            cap = max(self.options.max_document_bytes, self.options.max_consolidated_bytes)
-        stats = self.store.stats
+        store = self.store
+        stats = store.stats
         async with self.limiter.slot() as outcome:
+            # getattr: a store of someone else's may keep stats without ``throttled``.
             throttled = getattr(stats, "throttled", 0)
             try:
-                if cap is not None and getattr(self.store, "accepts_max_bytes", False):
-                    get: Any = self.store.get
-                    data = await get(key, max_bytes=cap)
+                if not node and name in _CONSOLIDATED_DOCUMENTS and getattr(
+                        store, "accepts_max_bytes", False):
+                    # The documents that may hold a whole hierarchy's consolidated metadata
+                    # get a larger cap.
+                    options = self.options
+                    get: Any = store.get
+                    data = await get(key, max_bytes=max(options.max_document_bytes,
+                                                        options.max_consolidated_bytes))
                 else:
-                    data = await self.store.get(key)
+                    data = await store.get(key)
             except BaseException:
                 outcome.failed = True
                 raise
@@ -203,7 +262,8 @@ class Reader:
                 outcome.throttled = getattr(stats, "throttled", 0) > throttled
         if data is not None:
             self.documents += 1
-        self.progress()
+        if self._on_progress is not None:
+            self.progress()
         return data
 
     async def fetch_reported(self, node: str, name: str) -> tuple[bytes | None, bool]:
@@ -219,7 +279,14 @@ class Reader:
 
         See :meth:`_read_json`; the document is also kept for the node's details when asked.
         """
-        value, exists = await self._read_json(node, name, probe=probe)
+        if self._consolidated is None:
+            # Most walks have no consolidated metadata: straight to the store, one coroutine
+            # less between every request and its visitor (each resumption passes through all).
+            value, exists = await self._read_json_real(node, name, join_node(node, name))
+            if not node and name in (V2_GROUP, V2_ATTRS):
+                self._root_docs[name] = (value, exists)
+        else:
+            value, exists = await self._read_json(node, name, probe=probe)
         if exists and self.keep_documents:
             self.kept.setdefault(node, {})[name] = value
         return value, exists
@@ -235,15 +302,16 @@ class Reader:
         document is always fetched, compared and returned.
         """
         copy = self._consolidated
+        key = join_node(node, name)
         if (copy is not None and probe and not self.options.verify_consolidated
-                and join_node(node, name) not in copy):
+                and key not in copy):
             return None, False
         if copy is None:
-            value, exists = await self._read_json_real(node, name)
+            value, exists = await self._read_json_real(node, name, key)
             if not node and name in (V2_GROUP, V2_ATTRS):
                 self._root_docs[name] = (value, exists)
             return value, exists
-        has_copy, copied = copy.take(join_node(node, name))
+        has_copy, copied = copy.take(key)
         if has_copy and not self.options.verify_consolidated:
             self._check_budget()
             self.known += 1
@@ -258,9 +326,9 @@ class Reader:
             if is_large(copied):
                 # Checked off the event loop like a large fetched document (its bytes were
                 # counted with the whole consolidated metadata: not counted again).
-                self.large[join_node(node, name)] = LARGE_DOCUMENT
+                self.large[key] = LARGE_DOCUMENT
             return copied, True
-        value, exists = await self._read_json_real(node, name)
+        value, exists = await self._read_json_real(node, name, key)
         self._compare_copy(node, name, has_copy, copied, value, exists)
         return value, exists
 
@@ -287,15 +355,17 @@ class Reader:
                 add(rule, node, name, ptr, f"the consolidated metadata ({source}) "
                     f"disagrees with {key}: {what}{more}")
 
-    async def _read_json_real(self, node: str, name: str) -> tuple[Any, bool]:
+    async def _read_json_real(self, node: str, name: str, key: str) -> tuple[Any, bool]:
+        """Fetch and parse document ``name`` of ``node`` (``key``: the two joined)."""
         try:
-            data = await self.fetch(node, name)
+            data = await self._fetch(key, node, name)
         except FetchError as exc:
             self.findings.add_builtin(RULES[exc.rule], node, name, "", str(exc))
             return None, True
         if data is None:
             return None, False
-        if len(data) >= LARGE_DOCUMENT:
+        size = len(data)
+        if size >= LARGE_DOCUMENT:
             # Parsing a 16 MB document takes most of a second: not on the event loop.
             value, problem = await asyncio.to_thread(parse_json, data,
                                                      self.options.max_json_depth)
@@ -305,15 +375,15 @@ class Reader:
             rule = B.DOCUMENT_TOO_DEEP if "deeper" in problem else B.DOCUMENT_INVALID_JSON
             # Strict JSON problems (duplicate key, NaN literal) know where they are.
             self.findings.add_builtin(rule, node, name, getattr(problem, "pointer", ""),
-                                      f"{self.store.url(join_node(node, name))}: {problem}")
+                                      f"{self.store.url(key)}: {problem}")
             return None, True
         if not isinstance(value, dict):
             self.findings.add_builtin(B.DOCUMENT_INVALID_JSON, node, name, "",
                                       "the document is not a JSON object")
             return None, True
-        if len(data) >= LARGE_DOCUMENT:
-            self.large[join_node(node, name)] = len(data)
-        self._hold(join_node(node, name), len(data))
+        if size >= LARGE_DOCUMENT:
+            self.large[key] = size
+        self._hold(key, size)
         if not node and name == V3_METADATA and self.adopt_v3_copy:
             self.adopt_v3_copy = False
             self._adopt_v3(value)
@@ -335,7 +405,7 @@ class Reader:
 
     async def open_v2_copy(self) -> None:
         """Read ``.zmetadata`` at a Zarr v2 root and use it when it is well-formed."""
-        document, _ = await self._read_json_real("", V2_CONSOLIDATED)
+        document, _ = await self._read_json_real("", V2_CONSOLIDATED, V2_CONSOLIDATED)
         if document is None:
             return  # absent, or unreadable (reported)
         copy, problem = from_v2(document)

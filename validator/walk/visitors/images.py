@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from validator.model import NodeKind, join_node
 from validator.rules import ArrayInfo, ImageContext, ImageSummary, Subject
 from validator.rules.links import coordinate_summary
 from validator.rules.multiscale_links import image_axes
-from validator.walk.reading import gather_bounded
+from validator.walk.reading import gather_bounded, gather_pair
 from validator.walk.visitors import labels, links
 from validator.walk.visitors.arrays import visit_array
 
@@ -49,7 +48,7 @@ async def visit_image(
     if probe_labels:
         # No metadata names an image's labels group: it is looked for alongside the arrays,
         # so that it costs a request (a 404 where there is none) but no round trip.
-        infos, labels_group = await asyncio.gather(
+        infos, labels_group = await gather_pair(
             arrays_read, walk.layout.open_group(join_node(group.node, "labels"), probe=True))
     else:
         infos = await arrays_read
