@@ -17,6 +17,8 @@ class DocContext:
 
     version: str
     ome: Mapping[str, Any]
+    #: For messages of the caller only: a document rule must not depend on it (the walk
+    #: memoizes the checks of identical documents, see :mod:`validator.walk.memo`).
     node: str = ""
 
 
@@ -101,7 +103,11 @@ class WellSummary:
 
 @dataclass(frozen=True, slots=True)
 class ArrayContext:
-    """Context of an ``ARRAY_NODE`` rule: one array's metadata document, raw and parsed."""
+    """Context of an ``ARRAY_NODE`` rule: one array's metadata document, raw and parsed.
+
+    The rules must depend on the document, the version and the Zarr format only, not on
+    ``node`` (nor ``array.node``), and yield no violation about another node: the walk
+    memoizes their outcomes by the document's content (:mod:`validator.walk.memo`)."""
 
     node: str
     version: str

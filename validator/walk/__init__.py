@@ -16,6 +16,7 @@ The modules, along the seams of a run:
 * :mod:`~validator.walk.layout`: the Zarr v2/v3 layout (document names, opening groups and
   arrays);
 * :mod:`~validator.walk.findings`: turning rule violations and read problems into findings;
+* :mod:`~validator.walk.memo`: the checks of identical documents, made once per walk;
 * :mod:`~validator.walk.visitors`: one visitor per node kind, and the table dispatching them;
 * :mod:`~validator.walk.core`: the run itself (root, version, document checks, report).
 """

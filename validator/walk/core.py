@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from validator import versions as ngff
 from validator.document import (
+    Issue,
     check_attributes,
     declared_version,
     is_ome,
@@ -28,6 +29,7 @@ from validator.nodeinfo import NodeDetail, NodeDetailCallback, array_detail
 from validator.options import Options
 from validator.rules import builtin as B
 from validator.stores import Store
+from validator.walk import memo
 from validator.walk.findings import FindingCallback, Findings
 from validator.walk.layout import Group, Layout
 from validator.walk.offload import off_loop
@@ -63,6 +65,8 @@ class Walk:
         self.reader = Reader(store, options, self.findings, on_progress, limiter)
         self.layout = Layout(self.reader, self.findings)
         self.findings.locate = self.layout.locate
+        # Identical documents (most of a plate's) are checked once per walk, never across walks.
+        self.memo = memo.CheckMemo(enabled=memo.ENABLED)
         self._on_node = on_node
         self._on_node_detail = on_node_detail
         self.reader.keep_documents = on_node_detail is not None
@@ -125,10 +129,13 @@ class Walk:
             self.findings.add(version_absent_issue(current).finding(group.node, group.document,
                                                                     group.base))
         size = self.reader.large.pop(join_node(group.node, group.document), 0)
+        issues: Sequence[Issue]
         if size:
             issues = await off_loop(check_attributes, group.attributes, version, group.node)
         else:
-            issues = check_attributes(group.attributes, version, group.node)
+            issues = self.memo.attribute_issues(
+                group.attributes, version,
+                lambda: check_attributes(group.attributes, version, group.node))
         for issue in issues:
             if absent and issue.rule == "ome.version.required":
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from validator import versions as ngff
@@ -110,7 +110,7 @@ class Findings:
                 outcomes.append((rule, exc))
         return outcomes
 
-    def add_outcomes(self, outcomes: list[RuleOutcome], node: str, *,
+    def add_outcomes(self, outcomes: Sequence[RuleOutcome], node: str, *,
                      location: tuple[str, str]) -> None:
         for rule, outcome in outcomes:
             if isinstance(outcome, Violation):
