@@ -144,8 +144,9 @@ class Slot(Outcome):
     A plain class rather than ``contextlib.asynccontextmanager``: every request of a walk
     enters one, and the generator-based manager (a generator, its frame, a wrapper object and
     two ``send`` round trips per request) nearly doubled what a slot costs (2.3 against 1.25
-    microseconds, adaptive, acquire to release). An exception in the block is left to propagate (``__aexit__`` returns ``None``) and is not a
-    failure by itself: the holder says ``failed`` (no latency sample), as before."""
+    microseconds, adaptive, acquire to release). An exception in the block is left to
+    propagate (``__aexit__`` returns ``None``) and is not a failure by itself: the holder says
+    ``failed`` (no latency sample), as before."""
 
     __slots__ = ("_limiter", "_started")
 
