@@ -325,3 +325,26 @@ def test_https_verifies_the_certificate_and_keeps_connections(
     replies = fetch(url, count=10, limit=2)
     assert [r.body for r in replies] == [b"secret"] * 10  # type: ignore[attr-defined]
     assert server.requests[-1][1]["host"] == f"localhost:{server.port}"
+
+
+def test_closing_the_pool_ends_requests_in_flight_without_new_connections(
+        raw_server: Callable[..., RawServer]) -> None:
+    # "hang": the server reads the request and never answers.
+    server = raw_server(lambda target, h: (response(200, b"ok") if target == "/fast" else b"",
+                                           False))
+
+    async def main() -> None:
+        pool = WirePool(limit=2, headers={})
+        await pool.get(server.url("fast"), cap=100)  # leaves a kept-alive connection
+        hanging = asyncio.ensure_future(pool.get(server.url("hang"), cap=100))
+        await asyncio.sleep(0.05)
+        await pool.close()
+        # Closed by us, not by the server: not taken for a stale connection to replace.
+        with pytest.raises(WireError, match="client closed"):
+            async with asyncio.timeout(5):
+                await hanging
+        with pytest.raises(WireError, match="client is closed"):
+            await pool.get(server.url("fast"), cap=100)
+
+    asyncio.run(main())
+    assert server.connections == 1

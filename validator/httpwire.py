@@ -121,6 +121,7 @@ class _Connection(asyncio.Protocol):
         self.loop = loop
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self._aborted = False  # closed by us: not a server's idle timeout
         self.reused = False
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[Reply] | None = None
@@ -162,6 +163,8 @@ class _Connection(asyncio.Protocol):
             return
         if self._headers_done and self._reads_to_close():
             self._finish()  # an answer without a length ends where the connection does
+        elif self._aborted:
+            waiter.set_exception(WireError("the client closed the connection"))
         elif not self._headers_done and self._progress.received == 0 and not self._reply.status:
             waiter.set_exception(_Stale() if self.reused else WireError(
                 f"the server closed the connection before answering ({exc or 'EOF'})"))
@@ -290,8 +293,12 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         self.closed = True
+        self._aborted = True
         if self.transport is not None:
-            self.transport.close()
+            # abort, not close: nothing is left to send (an exchange is over, or broken), and
+            # a TLS close would wait for the peer's close_notify, outliving the event loop
+            # and leaking its socket.
+            self.transport.abort()
 
 
 class _Deflate:
@@ -336,6 +343,7 @@ class WirePool:
         self._addresses: dict[tuple[str, int], list[Any]] = {}
         self._lookups: dict[tuple[str, int], asyncio.Future[list[Any]]] = {}
         self._ssl: ssl.SSLContext | None = None
+        self._closed = False
         self._fixed = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None, *, cap: int,
@@ -383,6 +391,10 @@ class WirePool:
         return None
 
     async def _connect(self, scheme: str, host: str, port: int) -> _Connection:
+        if self._closed:
+            # A request still running when its store was closed: no new connection (it
+            # would outlive the pool, unclosed).
+            raise WireError("the client is closed")
         loop = asyncio.get_running_loop()
         context = self._ssl_context() if scheme == "https" else None
         errors: list[str] = []
@@ -395,6 +407,9 @@ class WirePool:
             except (OSError, ssl.SSLError) as exc:
                 errors.append(f"{address[0]}: {exc}")
                 continue
+            if self._closed:
+                conn.close()
+                raise WireError("the client is closed")
             self._all.add(conn)
             return conn
         raise WireError(f"cannot connect to {host}:{port}: {'; '.join(errors) or 'no address'}")
@@ -436,11 +451,14 @@ class WirePool:
         return self._ssl
 
     async def close(self) -> None:
+        self._closed = True
         for conn in list(self._all):
             conn.close()
         self._all.clear()
         self._idle.clear()
         for pending in self._lookups.values():
             pending.cancel()
-        # Let the transports' connection_lost callbacks run: their sockets close there.
+        # Let the transports' connection_lost callbacks run: their sockets close there (a
+        # TLS transport's one step later than its socket's).
+        await asyncio.sleep(0)
         await asyncio.sleep(0)

@@ -88,16 +88,18 @@ async def gather_pair(first: Awaitable[A], second: Awaitable[B_]) -> tuple[A, B_
     """``asyncio.gather(first, second)`` for two awaitables, at half the cost: ``second`` runs
     in a task of its own, ``first`` in the caller's (one task instead of two, and no gather
     future), started in the same order. When ``first`` raises (or the caller is cancelled),
-    ``second`` is cancelled rather than left running unobserved; when ``second`` raises, the
-    exception is raised once ``first`` is done (gather raised it at once, leaving ``first``
-    running: it ran to its end either way)."""
+    ``second`` is cancelled and waited for, as a task group would: nothing of a walk may still
+    run once it has returned (its store is closed next). When ``second`` raises, the exception
+    is raised once ``first`` is done (gather raised it at once, leaving ``first`` running: it
+    ran to its end either way)."""
     task = asyncio.ensure_future(second)
     try:
         result = await first
     except BaseException:
         if not task.done():
             task.cancel()
-        elif not task.cancelled():
+            await asyncio.wait((task,))
+        if not task.cancelled():
             task.exception()  # retrieved (the first error stands): never "never retrieved"
         raise
     return result, await task
