@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -33,7 +32,7 @@ from validator.walk import memo
 from validator.walk.findings import FindingCallback, Findings
 from validator.walk.layout import Group, Layout
 from validator.walk.offload import off_loop
-from validator.walk.reading import ProgressCallback, Reader
+from validator.walk.reading import ProgressCallback, Reader, gather_pair
 from validator.walk.visitors import visit_group
 from validator.zarrmeta import V2_ARRAY, V2_GROUP, V3_METADATA
 
@@ -216,8 +215,8 @@ class Walk:
         try:
             if fmt == 2 and self.options.consolidated:
                 # .zmetadata beside .zgroup and .zattrs, at once: no round trip added.
-                root, _ = await asyncio.gather(self.layout.open_group(""),
-                                               self.reader.open_v2_copy())
+                root, _ = await gather_pair(self.layout.open_group(""),
+                                            self.reader.open_v2_copy())
                 self.reader.compare_v2_root()
             else:
                 root = await self.layout.open_group("")

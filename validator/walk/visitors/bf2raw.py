@@ -3,13 +3,12 @@ images), its OME-XML and, when there is one, its plate."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from validator.model import NodeKind, join_node
 from validator.rules import Bioformats2rawContext, ImageSummary, Subject
-from validator.walk.reading import gather_bounded
+from validator.walk.reading import gather_bounded, gather_pair
 from validator.walk.visitors.images import visit_child_image, visit_opened_image
 from validator.walk.visitors.plate import visit_plate
 
@@ -25,7 +24,7 @@ async def visit_bioformats2raw(
 ) -> None:
     walk.visit_node(group.node, NodeKind.BIOFORMATS2RAW)
     ome_node = join_node(group.node, "OME")
-    series_group, (xml, xml_unreadable) = await asyncio.gather(
+    series_group, (xml, xml_unreadable) = await gather_pair(
         walk.layout.open_group(ome_node, probe=True),
         walk.reader.fetch_reported(ome_node, OME_XML))
     series: Mapping[str, Any] | None = None
@@ -71,8 +70,8 @@ async def _probe_numbered_images(walk: Walk, node: str) -> dict[str, ImageSummar
     start, batch = 0, 8
     while True:
         names = [str(i) for i in range(start, start + batch)]
-        groups = await asyncio.gather(
-            *(walk.layout.open_group(join_node(node, n), probe=True) for n in names))
+        groups = await gather_bounded(
+            names, lambda n: walk.layout.open_group(join_node(node, n), probe=True), batch)
         present: list[Group] = []
         for found in groups:
             if found is None:

@@ -11,7 +11,6 @@ explained in :mod:`validator.rules.links`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from validator.model import join_node
 from validator.rules import ArrayInfo, ImageSummary, LinksContext, Subject
 from validator.rules.links import parameter_paths, target_paths
 from validator.walk.layout import ArrayDocument
-from validator.walk.reading import gather_bounded
+from validator.walk.reading import gather_bounded, gather_pair
 from validator.walk.visitors import images
 from validator.walk.visitors.arrays import check_array, visit_array
 
@@ -53,12 +52,13 @@ async def check_links(
     new_arrays = [p for p in array_paths if p not in known_arrays]
     new_fields = [p for p in field_paths if p not in known_arrays]
     limit = walk.options.concurrency
-    found_arrays, found_fields, found_targets = await asyncio.gather(
+    found_arrays, (found_fields, found_targets) = await gather_pair(
         gather_bounded(new_arrays, lambda p: visit_array(walk, join_node(group.node, p)),
                        limit),
-        gather_bounded(new_fields, lambda p: _visit_field(walk, join_node(group.node, p)),
-                       limit),
-        gather_bounded(unread, lambda p: _visit_target(walk, group.node, p, kind), limit),
+        gather_pair(
+            gather_bounded(new_fields, lambda p: _visit_field(walk, join_node(group.node, p)),
+                           limit),
+            gather_bounded(unread, lambda p: _visit_target(walk, group.node, p, kind), limit)),
     )
     fields = dict(zip(new_fields, found_fields, strict=True))
     for p in field_paths:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from validator.model import NodeKind, join_node
 from validator.rules import PlateContext, Subject, WellSummary
 from validator.walk.offload import LARGE_PLATE, off_loop
-from validator.walk.reading import gather_bounded
+from validator.walk.reading import gather_bounded, gather_pair
 from validator.walk.visitors.well import visit_well
 
 if TYPE_CHECKING:
@@ -44,7 +44,9 @@ async def visit_plate(
     visited = _sample_wells(walk, group.node, paths)
     rows = list(dict.fromkeys(p.split("/", 1)[0] for p in visited if "/" in p))
     concurrency = walk.options.concurrency
-    summaries, row_groups = await asyncio.gather(
+    # gather_pair, not asyncio.gather: when the wells stop the walk (a budget), the row
+    # groups' reads are cancelled and waited for, not left running past the walk's end.
+    summaries, row_groups = await gather_pair(
         gather_bounded(visited, lambda p: visit_well(walk, join_node(group.node, p), plate),
                        concurrency),
         # The row groups are named by no metadata but MUST exist: one document each,
