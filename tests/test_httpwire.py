@@ -5,6 +5,7 @@ the ways real servers and proxies do), and HttpStore's choice of transport."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import gzip
 import ipaddress
@@ -243,6 +244,10 @@ def test_refused_connections_are_wire_errors() -> None:
     ("https://h/a%20b/100%/zarr.json", "/a%20b/100%25/zarr.json", "h"),
     ("http://[::1]:81/x", "/x", "[::1]:81"),
     ("http://bücher.example/x", "/x", "xn--bcher-kva.example"),
+    ("http://h?q=1#frag", "/?q=1", "h"),
+    ("http://h/a/b#frag", "/a/b", "h"),
+    # A line break in a key can never end the request line: it is encoded.
+    ("http://h/a\r\nX-Injected: 1/zarr.json", "/a%0D%0AX-Injected:%201/zarr.json", "h"),
 ])
 def test_request_targets_are_encoded_like_a_browser_would(url: str, target: str, host: str
                                                           ) -> None:
@@ -348,3 +353,13 @@ def test_closing_the_pool_ends_requests_in_flight_without_new_connections(
 
     asyncio.run(main())
     assert server.connections == 1
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth(raw_server: Callable[..., RawServer]
+                                                       ) -> None:
+    server = raw_server(lambda target, h: (response(200, b"{}"), False))
+    (reply,) = fetch(f"http://reader:s%40cret@127.0.0.1:{server.port}/zarr.json")
+    assert reply.status == 200  # type: ignore[attr-defined]
+    sent = server.requests[0][1]
+    assert sent["authorization"] == "Basic " + base64.b64encode(b"reader:s@cret").decode()
+    assert sent["host"] == f"127.0.0.1:{server.port}"

@@ -17,17 +17,20 @@ left to aiohttp.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 import re
 import socket
-import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
 
 import httptools
+
+if TYPE_CHECKING:  # ssl itself is imported for the first https connection
+    import ssl
 
 #: Bytes of a body kept when the answer is not the document (a 404 page, an error page):
 #: beyond this the connection is closed rather than read to its end.
@@ -44,6 +47,10 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _SAFE_QUERY = _SAFE_PATH + "?"
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What a URL's origin is (scheme and authority), and the rest up to a fragment.
+_ORIGIN_AND_REST = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)([^#]*)")
+# A request target that needs no encoding: only characters sent as they are, and no "%".
+_PLAIN_TARGET = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~?-]*")
 
 
 #: ``await lookup(host, port)``: the addresses to connect to (a network policy's, vetted).
@@ -92,14 +99,28 @@ class Reply:
         return int(value) if value.isdigit() else None
 
 
-def request_target(url: str) -> tuple[str, str, int, str, str]:
-    """``(scheme, host, port, Host header, request target)`` of an http(s) URL."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where requests to ``scheme://host:port`` go, and what each carries: the ``Host`` header
+    (``shown``) and, for credentials in the URL (``user:password@``), an Authorization line."""
+
+    scheme: str
+    host: str
+    port: int
+    shown: str
+    auth: str = ""
+
+
+def parse_origin(origin: str) -> Origin:
+    """The :class:`Origin` of ``scheme://[user:password@]host[:port]``."""
+    try:
+        parts = urlsplit(origin)
+        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+    except ValueError as exc:
+        raise WireError(f"not a valid URL: {origin} ({exc})") from None
     if not host or scheme not in _DEFAULT_PORTS:
-        raise WireError(f"not an http(s) URL: {url}")
-    port = parts.port or _DEFAULT_PORTS[scheme]
+        raise WireError(f"not an http(s) URL: {origin}")
+    port = port or _DEFAULT_PORTS[scheme]
     try:
         host.encode("ascii")
         wire_host = host
@@ -108,10 +129,35 @@ def request_target(url: str) -> tuple[str, str, int, str, str]:
     shown = f"[{wire_host}]" if ":" in wire_host else wire_host
     if port != _DEFAULT_PORTS[scheme]:
         shown += f":{port}"
-    target = _LONE_PERCENT.sub("%25", quote(parts.path or "/", safe=_SAFE_PATH))
-    if parts.query:
-        target += "?" + _LONE_PERCENT.sub("%25", quote(parts.query, safe=_SAFE_QUERY))
-    return scheme, wire_host, port, shown, target
+    auth = ""
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        auth = f"Authorization: Basic {base64.b64encode(pair.encode()).decode('ascii')}\r\n"
+    return Origin(scheme, wire_host, port, shown, auth)
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """``(origin, request target)`` of a URL: the target percent-encoded where it must be
+    (a browser's rules: what is already encoded stays so), without the fragment."""
+    match = _ORIGIN_AND_REST.match(url)
+    if match is None:
+        raise WireError(f"not an http(s) URL: {url}")
+    origin, rest = match.group(1), match.group(2)
+    if not rest.startswith("/"):
+        rest = "/" + rest
+    if _PLAIN_TARGET.fullmatch(rest) is None:  # rare: most keys need no encoding
+        path, mark, query = rest.partition("?")
+        rest = _LONE_PERCENT.sub("%25", quote(path, safe=_SAFE_PATH))
+        if mark:
+            rest += "?" + _LONE_PERCENT.sub("%25", quote(query, safe=_SAFE_QUERY))
+    return origin, rest
+
+
+def request_target(url: str) -> tuple[str, str, int, str, str]:
+    """``(scheme, host, port, Host header, request target)`` of an http(s) URL."""
+    origin, target = split_url(url)
+    found = parse_origin(origin)
+    return found.scheme, found.host, found.port, found.shown, target
 
 
 class _Connection(asyncio.Protocol):
@@ -344,18 +390,26 @@ class WirePool:
         self._lookups: dict[tuple[str, int], asyncio.Future[list[Any]]] = {}
         self._ssl: ssl.SSLContext | None = None
         self._closed = False
+        self._origins: dict[str, Origin] = {}
         self._fixed = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
 
     async def get(self, url: str, headers: Mapping[str, str] | None = None, *, cap: int,
                   truncate: bool = False, progress: Progress | None = None) -> Reply:
         """GET ``url``: the answer, with the body of a 200 or 206 (at most ``cap`` bytes
         decoded, else :class:`BodyTooLarge`; with ``truncate`` the first ``cap`` bytes)."""
-        scheme, host, port, shown, target = request_target(url)
-        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
-        if "accept-encoding" not in extra.lower():
-            extra += "Accept-Encoding: gzip, deflate\r\n"
-        request = (f"GET {target} HTTP/1.1\r\nHost: {shown}\r\n{self._fixed}{extra}\r\n"
-                   ).encode("latin-1")
+        origin_text, target = split_url(url)
+        origin = self._origins.get(origin_text)
+        if origin is None:
+            origin = self._origins[origin_text] = parse_origin(origin_text)
+        scheme, host, port = origin.scheme, origin.host, origin.port
+        if headers:
+            extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            if "accept-encoding" not in extra.lower():
+                extra += "Accept-Encoding: gzip, deflate\r\n"
+        else:
+            extra = "Accept-Encoding: gzip, deflate\r\n"
+        request = (f"GET {target} HTTP/1.1\r\nHost: {origin.shown}\r\n{self._fixed}"
+                   f"{origin.auth}{extra}\r\n").encode("latin-1")
         key = (scheme, host, port)
         progress = progress if progress is not None else Progress()
         async with self._slots:
@@ -404,7 +458,7 @@ class WirePool:
                     lambda: _Connection(loop), host=address[0], port=address[1],
                     family=family, ssl=context,
                     server_hostname=host if context is not None else None)
-            except (OSError, ssl.SSLError) as exc:
+            except OSError as exc:  # ssl.SSLError included
                 errors.append(f"{address[0]}: {exc}")
                 continue
             if self._closed:
@@ -447,6 +501,8 @@ class WirePool:
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
+            import ssl
+
             self._ssl = ssl.create_default_context()  # ~20 ms: only made for https
         return self._ssl
 

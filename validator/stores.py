@@ -17,11 +17,9 @@ the dataset root), ``None`` when there is no such object, or raises
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import os
 import random
 import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -96,6 +94,8 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, min(float(value), MAX_RETRY_AFTER))
     except ValueError:
         pass
+    import email.utils  # only for a date: most Retry-After values are seconds
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -116,7 +116,10 @@ def _env_matters() -> bool:
     a worker thread: that is most of the client's CPU time on a large walk. When there is
     neither, leaving it off behaves the same.
     """
-    if any(k in ("http", "https") for k in urllib.request.getproxies()):
+    # What urllib.request.getproxies() reads on Linux (the environment, any case), without
+    # importing urllib.request (http.client, email, ...: ~6 ms of every start).
+    if any(name.lower() in ("http_proxy", "https_proxy") and value
+           for name, value in os.environ.items()):
         return True
     netrc = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
     return os.path.exists(netrc)
