@@ -171,16 +171,9 @@ class _Connection(asyncio.Protocol):
         self.reused = False
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[Reply] | None = None
-        self._reply = Reply(0)
         self._chunks: list[bytes] = []
-        self._size = 0
-        self._cap = 0
-        self._truncate = False
-        self._keep = False
         self._decoder: Any = None
-        self._progress = Progress()
-        self._headers_done = False
-        self._last_header = ""
+        self._begin(0, False, Progress())
 
     # -- asyncio.Protocol ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -295,18 +288,22 @@ class _Connection(asyncio.Protocol):
     async def exchange(self, request: bytes, cap: int, truncate: bool,
                        progress: Progress) -> Reply:
         assert self.transport is not None
+        self._begin(cap, truncate, progress)
+        self._waiter = self.loop.create_future()
+        self.transport.write(request)
+        return await self._waiter
+
+    def _begin(self, cap: int, truncate: bool, progress: Progress) -> None:
+        """The state of a new exchange: nothing of an answer received yet."""
         self._reply = Reply(0)
         self._chunks = []
         self._size = 0
         self._cap = cap
         self._truncate = truncate
-        self._keep = False
+        self._keep = False  # whether the body is the answer's (200, 206), set by the headers
         self._decoder = None
         self._headers_done = False
         self._progress = progress
-        self._waiter = self.loop.create_future()
-        self.transport.write(request)
-        return await self._waiter
 
     def _reads_to_close(self) -> bool:
         headers = self._reply.headers
