@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.clirun import CLI_WITH_PEAK_RSS, peak_rss_kb
 from tests.faultserver import ARRAY, FAULTS, Fault, fault_server
 from tests.test_api_support import EgressGuard, ServiceThread, is_problem, settings_for
 from validator.engine import avalidate
@@ -96,26 +97,18 @@ def test_library(name: str, server: DataServer) -> None:
 
 # -- the command line ---------------------------------------------------------------------------
 
-#: Runs the CLI and prints its peak RSS (kB) last on stderr.
-_CLI = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write("
-    "'\\nRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-    "from validator.cli import main\n"
-    "main(sys.argv[1:])\n"
-)
-
 
 def _cli(name: str, url: str) -> tuple[int, dict[str, Any] | None, str, int, float]:
     started = time.monotonic()
     deadline = ["--deadline", str(DEADLINE)] if FAULTS[name].incomplete else []
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", _CLI, url, "--format", "json", "--no-progress", "--timeout", "1",
-         "--retries", "1", "--max-document-size", str(2 * MiB), *deadline],
+        [sys.executable, "-c", CLI_WITH_PEAK_RSS, url, "--format", "json", "--no-progress",
+         "--timeout", "1", "--retries", "1", "--max-document-size", str(2 * MiB), *deadline],
         capture_output=True, text=True, timeout=SECONDS * 2, env=env, check=False)
     seconds = time.monotonic() - started
-    rss = int(done.stderr.rsplit("RSS_KB", 1)[1]) if "RSS_KB" in done.stderr else -1
+    found = peak_rss_kb(done.stderr)
+    rss = -1 if found is None else found
     # A report is printed for valid (0), invalid (1) and incomplete (2) outcomes; a refusal
     # (could not validate, also 2) prints none.
     report = json.loads(done.stdout) if done.stdout.strip() else None

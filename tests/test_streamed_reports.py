@@ -20,6 +20,7 @@ import pytest
 
 from api.jobs.models import Job, JobProgress, JobStatus
 from api.jobs.repository import SqliteJobRepository
+from tests.clirun import CLI_WITH_PEAK_RSS, peak_rss_kb
 from tests.test_api_support import ROOT, ServiceProcess
 from validator import validate_document
 from validator.jsonstream import LazyArray, iter_json, materialize
@@ -123,25 +124,18 @@ def test_json_and_sarif_are_the_text_built_whole(which: str, big_report: Report)
 
 # -- the command line ---------------------------------------------------------------------------
 
-_CLI = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write("
-    "'\\nRSS_KB %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-    "from validator.cli import main\n"
-    "main(sys.argv[1:])\n"
-)
-
 
 def _cli_peak(document: Path, fmt: str, out: Path) -> int:
     """Peak RSS (MB) of ``ome-zarr-validate --document DOC --format FMT`` (stdout to out)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(out, "wb") as stdout:
-        done = subprocess.run([sys.executable, "-c", _CLI, "--document", str(document),
+        done = subprocess.run([sys.executable, "-c", CLI_WITH_PEAK_RSS, "--document", str(document),
                                "--format", fmt], stdout=stdout, stderr=subprocess.PIPE,
                               text=False, env=env, check=False, timeout=300)
     stderr = done.stderr.decode()
-    assert done.returncode == 1 and "RSS_KB" in stderr, stderr[-2000:]
-    return int(stderr.rsplit("RSS_KB", 1)[1]) // 1024
+    rss = peak_rss_kb(stderr)
+    assert done.returncode == 1 and rss is not None, stderr[-2000:]
+    return rss // 1024
 
 
 def test_cli_writes_a_large_sarif_report_without_holding_it(tmp_path: Path) -> None:
