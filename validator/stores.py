@@ -27,12 +27,11 @@ from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from validator.errors import CouldNotValidate, DocumentTooLarge, FetchError, FetchRefused
 from validator.hostlimit import HostLimits
+from validator.httpwire import BodyTooLarge, Progress, Reply, WireError, WirePool
 from validator.options import Options
 
 if TYPE_CHECKING:
     from ipaddress import IPv4Address, IPv6Address
-
-    from validator.httpwire import Progress, Reply
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -175,8 +174,6 @@ class HttpStore:
                     limit=self.options.concurrency, timeout=self.options.timeout,
                     headers=self._headers, trust_env=True, resolver=None)
             else:
-                from validator.httpwire import WirePool
-
                 self._transport = WirePool(
                     limit=self.options.concurrency, headers=self._headers,
                     lookup=self.policy.lookup if self.policy is not None else None)
@@ -204,8 +201,6 @@ class HttpStore:
 
     async def _fetch(self, url: str, cap: int,
                      byte_range: str | None) -> tuple[bytes, int] | None:
-        from validator.httpwire import Progress, WireError
-
         attempt = 0
         while True:
             # A Retry-After pauses every request to this server, not only the one it answered.
@@ -258,8 +253,6 @@ class HttpStore:
 
     async def _get_once(self, url: str, cap: int, byte_range: str | None,
                         progress: Progress) -> tuple[bytes, int] | None:
-        from validator.httpwire import BodyTooLarge
-
         transport = self._client()
         # Ranges count bytes of the stored object: no content coding in between.
         headers = None if byte_range is None else {"Range": byte_range,
@@ -300,8 +293,6 @@ class HttpStore:
     async def peek(self) -> Peek:
         """GET the target URL itself (as given, without the trailing slash): its status, media
         type and first bytes. Redirects are followed one hop at a time, vetted like reads."""
-        from validator.httpwire import WireError
-
         url = self.base_url.rstrip("/")
         transport = self._client()
         async with asyncio.timeout(self.options.timeout):
